@@ -1,0 +1,186 @@
+// Wires a validated config into running receivers, export queues and the metrics loop.
+import { hostname } from 'node:os';
+import type { HrTime } from '@opentelemetry/api';
+import { ExportResultCode } from '@opentelemetry/core';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { AgentConfig, PipelineConfig } from './config/index.ts';
+import { MonotonicClock } from './pipeline/clock.ts';
+import { Diagnostics } from './pipeline/diagnostics.ts';
+import { ExportQueue } from './pipeline/export-queue.ts';
+import { createExporters } from './pipeline/exporters.ts';
+import { ProcessCache } from './pipeline/processes.ts';
+import { queueOptions, resourceTransform } from './pipeline/processors.ts';
+import { KOTEL_VERSION } from './pipeline/scope.ts';
+import { SelfTelemetry } from './pipeline/self-telemetry.ts';
+import type { Receiver } from './receivers/receiver.ts';
+import { receiverFactory } from './receivers/registry.ts';
+
+interface MetricsRoute { pipeline: string; exporterId: string; exporter: PushMetricExporter; receivers: string[]; transform?: ReturnType<typeof resourceTransform>; inFlight: boolean; sent: number; failures: number; skipped: number }
+
+export interface AgentOptions { diag?: Diagnostics }
+
+export class Agent {
+  readonly receivers = new Map<string, Receiver>();
+  readonly failedReceivers = new Map<string, string>();
+  private readonly config: AgentConfig;
+  private readonly diag: Diagnostics;
+  private readonly clock = new MonotonicClock();
+  private readonly processes = new ProcessCache();
+  private readonly selfTelemetry: SelfTelemetry;
+  private readonly logQueues: Array<{ pipeline: string; exporterId: string; queue: ExportQueue<ReadableLogRecord> }> = [];
+  private readonly metricRoutes: MetricsRoute[] = [];
+  private metricsTimer: NodeJS.Timeout | undefined;
+  private stopping: Promise<void> | undefined;
+
+  constructor(config: AgentConfig, opts: AgentOptions = {}) {
+    this.config = config;
+    this.diag = opts.diag ?? new Diagnostics(config.telemetry.logLevel);
+    const selfResource = resourceFromAttributes({
+      'service.name': 'kotel',
+      'service.version': KOTEL_VERSION,
+      'host.name': hostname(),
+      'process.pid': process.pid,
+      ...config.selfResource,
+    });
+    this.selfTelemetry = new SelfTelemetry(selfResource, this.clock.now());
+  }
+
+  private pipelinesOf(signal: PipelineConfig['signal']): PipelineConfig[] {
+    return this.config.pipelines.filter((p) => p.signal === signal);
+  }
+
+  /** Starts every receiver a pipeline uses; one failing receiver never stops the others. */
+  async start(): Promise<void> {
+    this.buildLogQueues();
+    this.buildMetricRoutes();
+    const used = new Set(this.config.pipelines.flatMap((p) => p.receivers));
+    for (const id of used) {
+      const rc = this.config.receivers[id];
+      const factory = receiverFactory(rc.type);
+      if (!factory) { this.failedReceivers.set(id, `unknown receiver type ${rc.type}`); continue; }
+      const emitLog = this.logEmitterFor(id);
+      const receiver = factory.create({
+        id, settings: rc.settings as never, emitLog, processes: this.processes, clock: this.clock,
+        selfTelemetry: this.selfTelemetry, diag: this.diag, metricsIntervalMs: this.config.telemetry.metricsIntervalMs,
+      });
+      try {
+        await receiver.start();
+        this.receivers.set(id, receiver);
+      } catch (err) {
+        await receiver.shutdown().catch(() => undefined);
+        const msg = (err as Error).message;
+        this.failedReceivers.set(id, msg);
+        this.diag.error(`${id}: ${msg}`);
+      }
+    }
+    this.metricsTimer = setInterval(() => void this.exportMetrics(), this.config.telemetry.metricsIntervalMs);
+  }
+
+  readyLine(): string {
+    const rx = [...this.receivers].map(([id, r]) => `${id}(${r.attachedTo})`).join(', ') || 'none';
+    const ex = Object.values(this.config.exporters)
+      .map((e) => `${e.id}(${e.protocol}${e.protocol === 'console' ? '' : ` ${e.endpoints.logs}`})`).join(', ');
+    const failed = this.failedReceivers.size ? `; not running: ${[...this.failedReceivers.keys()].join(', ')}` : '';
+    return `kotel ${KOTEL_VERSION} ready: receivers ${rx}; exporters ${ex}; config ${this.config.source}${failed}`;
+  }
+
+  private buildLogQueues(): void {
+    for (const p of this.pipelinesOf('logs')) {
+      for (const exporterId of p.exporters) {
+        const cfg = this.config.exporters[exporterId];
+        const queue = new ExportQueue<ReadableLogRecord>(createExporters(cfg).logs(), queueOptions(
+          p.processors.map((id) => this.config.processors[id]), cfg.queueSize, cfg.timeoutMs));
+        this.logQueues.push({ pipeline: p.id, exporterId, queue });
+        this.selfTelemetry.addSource((observe) => {
+          const attrs = { 'kotel.exporter': exporterId, 'kotel.signal': 'logs' };
+          observe('kotel.exporter.sent', attrs, queue.stats.exported);
+          observe('kotel.exporter.dropped', { ...attrs, 'kotel.reason': 'queue_full' }, queue.stats.droppedQueueFull);
+          observe('kotel.exporter.dropped', { ...attrs, 'kotel.reason': 'export_failed' }, queue.stats.droppedExportFailed);
+          observe('kotel.exporter.failures', attrs, queue.stats.exportFailures);
+          observe('kotel.exporter.queue.size', attrs, queue.stats.queued);
+        });
+      }
+    }
+  }
+
+  private logEmitterFor(receiverId: string): ((r: ReadableLogRecord) => void) | undefined {
+    const targets = this.pipelinesOf('logs').filter((p) => p.receivers.includes(receiverId)).flatMap((p) => {
+      const transform = resourceTransform(p.processors.map((id) => this.config.processors[id]));
+      return this.logQueues.filter((q) => q.pipeline === p.id).map((q) => ({ queue: q.queue, transform }));
+    });
+    if (!targets.length) return undefined;
+    return (record) => {
+      for (const t of targets) t.queue.push(t.transform ? { ...record, resource: t.transform(record.resource) } : record);
+    };
+  }
+
+  private buildMetricRoutes(): void {
+    for (const p of this.pipelinesOf('metrics')) {
+      const transform = resourceTransform(p.processors.map((id) => this.config.processors[id]));
+      for (const exporterId of p.exporters) {
+        const route: MetricsRoute = {
+          pipeline: p.id, exporterId, exporter: createExporters(this.config.exporters[exporterId]).metrics(),
+          receivers: p.receivers, transform, inFlight: false, sent: 0, failures: 0, skipped: 0,
+        };
+        this.metricRoutes.push(route);
+        this.selfTelemetry.addSource((observe) => {
+          const attrs = { 'kotel.exporter': exporterId, 'kotel.signal': 'metrics' };
+          observe('kotel.exporter.sent', attrs, route.sent);
+          observe('kotel.exporter.failures', attrs, route.failures);
+          observe('kotel.exporter.dropped', { ...attrs, 'kotel.reason': 'export_in_progress' }, route.skipped);
+        });
+      }
+    }
+  }
+
+  /** One collection per interval; cumulative data makes a skipped export harmless, but it is counted. */
+  private async exportMetrics(): Promise<void> {
+    const now = this.clock.now();
+    const self = this.selfTelemetry.collect(now);
+    await Promise.all(this.metricRoutes.map(async (route, i) => {
+      if (route.inFlight) { route.skipped++; return; }
+      const batches: ResourceMetrics[] = [];
+      for (const id of route.receivers) batches.push(...(this.receivers.get(id)?.collectMetrics?.(now) ?? []));
+      // kotel's own metrics go once, through the first metrics route.
+      if (i === 0) batches.push(self);
+      route.inFlight = true;
+      try {
+        for (const rm of batches) await this.exportOne(route, route.transform ? { ...rm, resource: route.transform(rm.resource) } : rm, now);
+      } finally {
+        route.inFlight = false;
+      }
+    }));
+  }
+
+  private exportOne(route: MetricsRoute, rm: ResourceMetrics, _now: HrTime): Promise<void> {
+    if (!rm.scopeMetrics.some((s) => s.metrics.length)) return Promise.resolve();
+    return new Promise((resolve) => {
+      route.exporter.export(rm, (result) => {
+        if (result.code === ExportResultCode.SUCCESS) route.sent++;
+        else {
+          route.failures++;
+          this.diag.warn(`metrics export to ${route.exporterId} failed: ${result.error?.message ?? 'unknown error'}`);
+        }
+        resolve();
+      });
+    });
+  }
+
+  /** Stops receivers (draining what the kernel already produced), then flushes every exporter. */
+  shutdown(timeoutMs = 10_000): Promise<void> {
+    this.stopping ??= (async () => {
+      if (this.metricsTimer) clearInterval(this.metricsTimer);
+      for (const r of this.receivers.values()) await r.shutdown().catch((e) => this.diag.error(`${r.id} shutdown: ${(e as Error).message}`));
+      await Promise.all(this.logQueues.map((q) => q.queue.flush(timeoutMs)));
+      while (this.metricRoutes.some((r) => r.inFlight)) await new Promise((r) => setTimeout(r, 10));
+      await this.exportMetrics();
+      await Promise.all([
+        ...this.logQueues.map((q) => q.queue.shutdown(timeoutMs)),
+        ...this.metricRoutes.map((r) => r.exporter.shutdown().catch(() => undefined)),
+      ]);
+    })();
+    return this.stopping;
+  }
+}

@@ -1,0 +1,40 @@
+// Self-telemetry sources shared by every receiver: ring-buffer delivery, the kernel-side
+// `stats` counters, and BPF program run time.
+import type { BpfMap, BpfObject, RingReader } from '../../native/index.ts';
+import { ATTR_KOTEL_PROGRAM, ATTR_KOTEL_REASON, ATTR_KOTEL_RECEIVER } from '../semconv/attributes.ts';
+import type { Observe } from '../pipeline/self-telemetry.ts';
+import { readStats } from './loader.ts';
+
+export function ringStatsSource(receiver: string, ring: RingReader, decodeErrors: () => number) {
+  return (observe: Observe) => {
+    const s = ring.stats();
+    observe('kotel.receiver.records', { [ATTR_KOTEL_RECEIVER]: receiver }, s.records);
+    observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: receiver, [ATTR_KOTEL_REASON]: 'consumer_queue_full' }, s.droppedRecords);
+    observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: receiver, [ATTR_KOTEL_REASON]: 'decode_error' }, decodeErrors());
+  };
+}
+
+export function kernelStatsSource(receiver: string, stats: BpfMap) {
+  let last = { KOTEL_STAT_RINGBUF_FULL: 0, KOTEL_STAT_MAP_FULL: 0 };
+  return (observe: Observe) => {
+    try {
+      last = readStats(stats);
+    } catch { /* object closed at shutdown: report the last reading */ }
+    observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: receiver, [ATTR_KOTEL_REASON]: 'ringbuf_full' }, last.KOTEL_STAT_RINGBUF_FULL);
+    observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: receiver, [ATTR_KOTEL_REASON]: 'map_full' }, last.KOTEL_STAT_MAP_FULL);
+  };
+}
+
+export function programStatsSource(object: BpfObject, programs: string[]) {
+  let last: Array<{ name: string; runTimeNs: number; runCount: number }> = [];
+  return (observe: Observe) => {
+    try {
+      last = object.programStats().filter((p) => programs.includes(p.name))
+        .map((p) => ({ name: p.name, runTimeNs: Number(p.runTimeNs), runCount: Number(p.runCount) }));
+    } catch { /* closed */ }
+    for (const p of last) {
+      observe('kotel.bpf.program.run_time', { [ATTR_KOTEL_PROGRAM]: p.name }, p.runTimeNs / 1e9);
+      observe('kotel.bpf.program.runs', { [ATTR_KOTEL_PROGRAM]: p.name }, p.runCount);
+    }
+  };
+}

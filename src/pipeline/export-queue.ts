@@ -1,0 +1,113 @@
+// A bounded queue in front of one exporter: batches by size or age, one export in flight,
+// and every item it cannot deliver counted (queue full, export failed, shutdown timeout).
+// The OTLP exporters retry transient failures themselves; this bounds memory meanwhile.
+import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
+
+export interface BatchExporter<T> {
+  export(items: T[], done: (result: ExportResult) => void): void;
+  shutdown(): Promise<void>;
+}
+
+export interface ExportQueueOptions {
+  maxQueueSize: number;
+  batchSize: number;
+  maxBatchSize: number;
+  delayMs: number;
+  exportTimeoutMs: number;
+}
+
+export interface ExportQueueStats {
+  queued: number;
+  exported: number;
+  droppedQueueFull: number;
+  droppedExportFailed: number;
+  exportFailures: number;
+}
+
+export class ExportQueue<T> {
+  private items: T[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private inFlight: Promise<void> | undefined;
+  private closed = false;
+  readonly stats: ExportQueueStats = { queued: 0, exported: 0, droppedQueueFull: 0, droppedExportFailed: 0, exportFailures: 0 };
+  lastError: Error | undefined;
+
+  private readonly exporter: BatchExporter<T>;
+  private readonly opts: ExportQueueOptions;
+
+  constructor(exporter: BatchExporter<T>, opts: ExportQueueOptions) {
+    this.exporter = exporter;
+    this.opts = opts;
+  }
+
+  push(item: T): void {
+    if (this.closed || this.items.length >= this.opts.maxQueueSize) {
+      this.stats.droppedQueueFull++;
+      return;
+    }
+    this.items.push(item);
+    this.stats.queued = this.items.length;
+    if (this.items.length >= this.opts.batchSize) this.kick();
+    else if (!this.timer) this.timer = setTimeout(() => this.kick(), this.opts.delayMs).unref();
+  }
+
+  /** Exports everything queued; resolves when done or when the timeout gave up on it. */
+  async flush(timeoutMs = this.opts.exportTimeoutMs): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while ((this.items.length || this.inFlight) && Date.now() < deadline) {
+      this.kick();
+      await Promise.race([this.inFlight, new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now())).unref())]);
+    }
+    // An export still in flight settles within its own timeout; wait so its items are counted.
+    if (this.inFlight) await this.inFlight;
+    if (this.items.length) {
+      this.stats.droppedExportFailed += this.items.length;
+      this.items = [];
+      this.stats.queued = 0;
+    }
+  }
+
+  async shutdown(timeoutMs?: number): Promise<void> {
+    if (this.closed) return;
+    await this.flush(timeoutMs);
+    this.closed = true;
+    await this.exporter.shutdown().catch(() => undefined);
+  }
+
+  private kick(): void {
+    if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.inFlight || this.items.length === 0) return;
+    const batch = this.items.splice(0, this.opts.maxBatchSize);
+    this.stats.queued = this.items.length;
+    this.inFlight = this.send(batch).finally(() => {
+      this.inFlight = undefined;
+      if (this.items.length >= this.opts.batchSize) this.kick();
+      else if (this.items.length && !this.timer) this.timer = setTimeout(() => this.kick(), this.opts.delayMs).unref();
+    });
+  }
+
+  private send(batch: T[]): Promise<void> {
+    return new Promise<void>((resolve) => {
+      let settled = false;
+      const finish = (result: ExportResult) => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timeout);
+        if (result.code === ExportResultCode.SUCCESS) {
+          this.stats.exported += batch.length;
+        } else {
+          this.stats.exportFailures++;
+          this.stats.droppedExportFailed += batch.length;
+          this.lastError = result.error;
+        }
+        resolve();
+      };
+      const timeout = setTimeout(() => finish({ code: ExportResultCode.FAILED, error: new Error(`export timed out after ${this.opts.exportTimeoutMs} ms`) }), this.opts.exportTimeoutMs).unref();
+      try {
+        this.exporter.export(batch, finish);
+      } catch (err) {
+        finish({ code: ExportResultCode.FAILED, error: err as Error });
+      }
+    });
+  }
+}

@@ -1,0 +1,64 @@
+// Builds the official OpenTelemetry JS exporters for one configured exporter id.
+import { readFileSync } from 'node:fs';
+import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
+import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
+import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPLogExporter as HttpLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPMetricExporter as HttpMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import { ConsoleLogRecordExporter, type LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { ConsoleMetricExporter, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
+import { ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace';
+import type { ExporterConfig } from '../config/index.ts';
+
+export interface SignalExporters {
+  logs(): LogRecordExporter;
+  metrics(): PushMetricExporter;
+  traces(): SpanExporter;
+}
+
+function grpcCredentials(cfg: ExporterConfig, url: string): ChannelCredentials {
+  if (cfg.insecure || url.startsWith('http://')) return credentials.createInsecure();
+  const read = (p?: string) => (p ? readFileSync(p) : null);
+  return credentials.createSsl(read(cfg.caFile), read(cfg.keyFile), read(cfg.certFile));
+}
+
+function grpcOptions(cfg: ExporterConfig, url: string) {
+  const metadata = new Metadata();
+  for (const [k, v] of Object.entries(cfg.headers)) metadata.set(k, v);
+  return {
+    url,
+    metadata,
+    credentials: grpcCredentials(cfg, url),
+    compression: cfg.compression as never,
+    timeoutMillis: cfg.timeoutMs,
+  };
+}
+
+function httpOptions(cfg: ExporterConfig, url: string) {
+  return { url, headers: { ...cfg.headers }, compression: cfg.compression as never, timeoutMillis: cfg.timeoutMs, keepAlive: true };
+}
+
+export function createExporters(cfg: ExporterConfig): SignalExporters {
+  switch (cfg.protocol) {
+    case 'grpc':
+      return {
+        logs: () => new GrpcLogExporter(grpcOptions(cfg, cfg.endpoints.logs)),
+        metrics: () => new GrpcMetricExporter(grpcOptions(cfg, cfg.endpoints.metrics)),
+        traces: () => new GrpcTraceExporter(grpcOptions(cfg, cfg.endpoints.traces)),
+      };
+    case 'http/protobuf':
+      return {
+        logs: () => new HttpLogExporter(httpOptions(cfg, cfg.endpoints.logs)),
+        metrics: () => new HttpMetricExporter(httpOptions(cfg, cfg.endpoints.metrics)),
+        traces: () => new HttpTraceExporter(httpOptions(cfg, cfg.endpoints.traces)),
+      };
+    case 'console':
+      return {
+        logs: () => new ConsoleLogRecordExporter(),
+        metrics: () => new ConsoleMetricExporter(),
+        traces: () => new ConsoleSpanExporter(),
+      };
+  }
+}

@@ -1,0 +1,42 @@
+// The processors kotel applies between receivers and exporters (Collector semantics).
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
+import type { AttributeValue } from '@opentelemetry/api';
+import type { ProcessorConfig } from '../config/index.ts';
+import type { ExportQueueOptions } from './export-queue.ts';
+
+interface ResourceAction { key: string; value?: AttributeValue; action: 'insert' | 'update' | 'upsert' | 'delete' }
+
+/** The `resource` processors of a pipeline as one function, memoised per input resource. */
+export function resourceTransform(processors: ProcessorConfig[]): ((r: Resource) => Resource) | undefined {
+  const actions = processors.filter((p) => p.type === 'resource')
+    .flatMap((p) => (p.settings.attributes ?? []) as ResourceAction[]);
+  if (!actions.length) return undefined;
+  const memo = new WeakMap<Resource, Resource>();
+  return (r) => {
+    let out = memo.get(r);
+    if (out) return out;
+    const attrs = { ...r.attributes };
+    for (const a of actions) {
+      const has = a.key in attrs;
+      if (a.action === 'delete') delete attrs[a.key];
+      else if (a.action === 'upsert' || (a.action === 'insert' && !has) || (a.action === 'update' && has)) attrs[a.key] = a.value;
+    }
+    out = resourceFromAttributes(attrs);
+    memo.set(r, out);
+    return out;
+  };
+}
+
+/** The `batch` processor's settings as export-queue options (defaults when absent). */
+export function queueOptions(processors: ProcessorConfig[], queueSize: number, timeoutMs: number): ExportQueueOptions {
+  const batch = processors.find((p) => p.type === 'batch')?.settings as
+    { timeoutMs?: number; sendBatchSize?: number; sendBatchMaxSize?: number } | undefined;
+  const batchSize = batch?.sendBatchSize || 512;
+  return {
+    maxQueueSize: queueSize,
+    batchSize,
+    maxBatchSize: Math.max(batch?.sendBatchMaxSize || 2048, batchSize),
+    delayMs: batch?.timeoutMs ?? 1000,
+    exportTimeoutMs: timeoutMs,
+  };
+}
