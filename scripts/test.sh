@@ -6,4 +6,5 @@ export PATH=$PWD/node_modules/.bin:$PATH
 echo "[test] typecheck" >&2
 tsc -p tsconfig.json
 echo "[test] mocha" >&2
+if [ $# -eq 0 ]; then set -- "test/**/*.test.ts"; fi
 exec mocha "$@"

@@ -17,6 +17,10 @@ import { SelfTelemetry } from './pipeline/self-telemetry.ts';
 import type { Receiver } from './receivers/receiver.ts';
 import { receiverFactory } from './receivers/registry.ts';
 
+// Console exporters have no sending queue or timeout of their own.
+const DEFAULT_QUEUE_SIZE = 2048;
+const DEFAULT_TIMEOUT_MS = 10_000;
+
 interface MetricsRoute { pipeline: string; exporterId: string; exporter: PushMetricExporter; receivers: string[]; transform?: ReturnType<typeof resourceTransform>; inFlight: boolean; sent: number; failures: number; skipped: number }
 
 export interface AgentOptions { diag?: Diagnostics }
@@ -91,7 +95,7 @@ export class Agent {
       for (const exporterId of p.exporters) {
         const cfg = this.config.exporters[exporterId];
         const queue = new ExportQueue<ReadableLogRecord>(createExporters(cfg).logs(), queueOptions(
-          p.processors.map((id) => this.config.processors[id]), cfg.queueSize, cfg.timeoutMs));
+          p.processors.map((id) => this.config.processors[id]), cfg.queueSize || DEFAULT_QUEUE_SIZE, cfg.timeoutMs || DEFAULT_TIMEOUT_MS));
         this.logQueues.push({ pipeline: p.id, exporterId, queue });
         this.selfTelemetry.addSource((observe) => {
           const attrs = { 'kotel.exporter': exporterId, 'kotel.signal': 'logs' };

@@ -13,12 +13,11 @@ commands:
   version  print the version`;
 
 function readConfig(path: string | undefined): AgentConfig {
-  const types = receiverTypes();
-  if (path) return loadConfig({ path, env: process.env, receiverTypes: types });
+  if (path) return loadConfig({ path, env: process.env, receiverTypes: receiverTypes() });
   // The embedded default enables every receiver that can run here.
-  const base = defaultConfig({ env: process.env, availableReceivers: RECEIVERS.map((r) => r.type) });
+  const base = defaultConfig({ env: process.env, receiverTypes: receiverTypes(), availableReceivers: RECEIVERS.map((r) => r.type) });
   const runnable = receiverChecks(base).filter((r) => r.ok).map((r) => base.receivers[r.id].type);
-  return defaultConfig({ env: process.env, availableReceivers: runnable.length ? runnable : RECEIVERS.map((r) => r.type) });
+  return defaultConfig({ env: process.env, receiverTypes: receiverTypes(), availableReceivers: runnable.length ? runnable : RECEIVERS.map((r) => r.type) });
 }
 
 async function run(configPath: string | undefined): Promise<number> {
@@ -43,7 +42,7 @@ async function run(configPath: string | undefined): Promise<number> {
 }
 
 function check(configPath: string | undefined): number {
-  const config = configPath ? readConfig(configPath) : defaultConfig({ env: process.env, availableReceivers: RECEIVERS.map((r) => r.type) });
+  const config = configPath ? readConfig(configPath) : defaultConfig({ env: process.env, receiverTypes: receiverTypes(), availableReceivers: RECEIVERS.map((r) => r.type) });
   const host = hostChecks();
   const receivers = receiverChecks(config);
   process.stdout.write(`${formatChecks(host, receivers)}\n`);
