@@ -95,7 +95,7 @@ export class Agent {
       for (const exporterId of p.exporters) {
         const cfg = this.config.exporters[exporterId];
         const queue = new ExportQueue<ReadableLogRecord>(createExporters(cfg).logs(), queueOptions(
-          p.processors.map((id) => this.config.processors[id]), cfg.queueSize || DEFAULT_QUEUE_SIZE, cfg.timeoutMs || DEFAULT_TIMEOUT_MS));
+          p.processors.map((id) => this.config.processors[id]), cfg.queueSize || DEFAULT_QUEUE_SIZE, cfg.timeoutMs || DEFAULT_TIMEOUT_MS, cfg.retry));
         this.logQueues.push({ pipeline: p.id, exporterId, queue });
         this.selfTelemetry.addSource((observe) => {
           const attrs = { 'kotel.exporter': exporterId, 'kotel.signal': 'logs' };
@@ -103,6 +103,7 @@ export class Agent {
           observe('kotel.exporter.dropped', { ...attrs, 'kotel.reason': 'queue_full' }, queue.stats.droppedQueueFull);
           observe('kotel.exporter.dropped', { ...attrs, 'kotel.reason': 'export_failed' }, queue.stats.droppedExportFailed);
           observe('kotel.exporter.failures', attrs, queue.stats.exportFailures);
+          observe('kotel.exporter.retries', attrs, queue.stats.retries);
           observe('kotel.exporter.queue.size', attrs, queue.stats.queued);
         });
       }

@@ -1,6 +1,6 @@
 // A bounded queue in front of one exporter: batches by size or age, one export in flight,
-// and every item it cannot deliver counted (queue full, export failed, shutdown timeout).
-// The OTLP exporters retry transient failures themselves; this bounds memory meanwhile.
+// retries of transient failures with capped exponential backoff (the OTLP gRPC exporter does
+// not retry by itself), and every item it cannot deliver counted (queue full, export failed).
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 
 export interface BatchExporter<T> {
@@ -14,6 +14,19 @@ export interface ExportQueueOptions {
   maxBatchSize: number;
   delayMs: number;
   exportTimeoutMs: number;
+  retry?: { enabled: boolean; maxElapsedMs: number; initialBackoffMs?: number; maxBackoffMs?: number };
+}
+
+// OTLP's retryable outcomes: gRPC CANCELLED, DEADLINE_EXCEEDED, RESOURCE_EXHAUSTED, ABORTED,
+// OUT_OF_RANGE, UNAVAILABLE, DATA_LOSS; HTTP 429, 502, 503, 504; and no answer at all.
+const RETRYABLE_GRPC = new Set([1, 4, 8, 10, 11, 14, 15]);
+const RETRYABLE_HTTP = new Set([429, 502, 503, 504]);
+
+export function isRetryable(error: (Error & { code?: unknown }) | undefined): boolean {
+  if (!error) return false;
+  const code = error.code;
+  if (typeof code === 'number') return RETRYABLE_GRPC.has(code) || RETRYABLE_HTTP.has(code);
+  return typeof code === 'string' ? /^E(CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH|PIPE|TIMEDOUT|AI_AGAIN)$/.test(code) || code === 'ETIMEDOUT' : /timed out/.test(error.message);
 }
 
 export interface ExportQueueStats {
@@ -22,6 +35,7 @@ export interface ExportQueueStats {
   droppedQueueFull: number;
   droppedExportFailed: number;
   exportFailures: number;
+  retries: number;
 }
 
 export class ExportQueue<T> {
@@ -29,7 +43,8 @@ export class ExportQueue<T> {
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private closed = false;
-  readonly stats: ExportQueueStats = { queued: 0, exported: 0, droppedQueueFull: 0, droppedExportFailed: 0, exportFailures: 0 };
+  readonly stats: ExportQueueStats = { queued: 0, exported: 0, droppedQueueFull: 0, droppedExportFailed: 0, exportFailures: 0, retries: 0 };
+  private flushDeadline = Infinity;
   lastError: Error | undefined;
 
   private readonly exporter: BatchExporter<T>;
@@ -54,12 +69,14 @@ export class ExportQueue<T> {
   /** Exports everything queued; resolves when done or when the timeout gave up on it. */
   async flush(timeoutMs = this.opts.exportTimeoutMs): Promise<void> {
     const deadline = Date.now() + timeoutMs;
+    this.flushDeadline = deadline;
     while ((this.items.length || this.inFlight) && Date.now() < deadline) {
       this.kick();
       await Promise.race([this.inFlight, new Promise((r) => setTimeout(r, Math.max(1, deadline - Date.now())).unref())]);
     }
     // An export still in flight settles within its own timeout; wait so its items are counted.
     if (this.inFlight) await this.inFlight;
+    this.flushDeadline = Infinity;
     if (this.items.length) {
       this.stats.droppedExportFailed += this.items.length;
       this.items = [];
@@ -86,21 +103,38 @@ export class ExportQueue<T> {
     });
   }
 
-  private send(batch: T[]): Promise<void> {
-    return new Promise<void>((resolve) => {
+  private async send(batch: T[]): Promise<void> {
+    const retry = this.opts.retry;
+    const giveUpAt = Date.now() + (retry?.enabled ? retry.maxElapsedMs : 0);
+    let backoff = retry?.initialBackoffMs ?? 500;
+    for (;;) {
+      const result = await this.attempt(batch);
+      if (result.code === ExportResultCode.SUCCESS) {
+        this.stats.exported += batch.length;
+        return;
+      }
+      this.lastError = result.error;
+      const wait = Math.min(backoff * (0.5 + Math.random()), retry?.maxBackoffMs ?? 5000);
+      const deadline = Math.min(giveUpAt, this.flushDeadline);
+      if (!retry?.enabled || !isRetryable(result.error as never) || Date.now() + wait > deadline) {
+        this.stats.exportFailures++;
+        this.stats.droppedExportFailed += batch.length;
+        return;
+      }
+      this.stats.retries++;
+      await new Promise((r) => setTimeout(r, wait).unref());
+      backoff *= 2;
+    }
+  }
+
+  private attempt(batch: T[]): Promise<ExportResult> {
+    return new Promise<ExportResult>((resolve) => {
       let settled = false;
       const finish = (result: ExportResult) => {
         if (settled) return;
         settled = true;
         clearTimeout(timeout);
-        if (result.code === ExportResultCode.SUCCESS) {
-          this.stats.exported += batch.length;
-        } else {
-          this.stats.exportFailures++;
-          this.stats.droppedExportFailed += batch.length;
-          this.lastError = result.error;
-        }
-        resolve();
+        resolve(result);
       };
       const timeout = setTimeout(() => finish({ code: ExportResultCode.FAILED, error: new Error(`export timed out after ${this.opts.exportTimeoutMs} ms`) }), this.opts.exportTimeoutMs).unref();
       try {

@@ -10,7 +10,7 @@ import { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-
 import { ConsoleLogRecordExporter, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { ConsoleMetricExporter, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace';
-import type { ExporterConfig } from '../config/index.ts';
+import type { ExporterConfig, Signal } from '../config/index.ts';
 
 export interface SignalExporters {
   logs(): LogRecordExporter;
@@ -24,9 +24,9 @@ function grpcCredentials(cfg: ExporterConfig, url: string): ChannelCredentials {
   return credentials.createSsl(read(cfg.caFile), read(cfg.keyFile), read(cfg.certFile));
 }
 
-function grpcOptions(cfg: ExporterConfig, url: string) {
+function grpcOptions(cfg: ExporterConfig, signal: Signal, url: string) {
   const metadata = new Metadata();
-  for (const [k, v] of Object.entries(cfg.headers)) metadata.set(k, v);
+  for (const [k, v] of Object.entries(cfg.signalHeaders?.[signal] ?? cfg.headers)) metadata.set(k, v);
   return {
     url,
     metadata,
@@ -36,23 +36,23 @@ function grpcOptions(cfg: ExporterConfig, url: string) {
   };
 }
 
-function httpOptions(cfg: ExporterConfig, url: string) {
-  return { url, headers: { ...cfg.headers }, compression: cfg.compression as never, timeoutMillis: cfg.timeoutMs, keepAlive: true };
+function httpOptions(cfg: ExporterConfig, signal: Signal, url: string) {
+  return { url, headers: { ...(cfg.signalHeaders?.[signal] ?? cfg.headers) }, compression: cfg.compression as never, timeoutMillis: cfg.timeoutMs, keepAlive: true };
 }
 
 export function createExporters(cfg: ExporterConfig): SignalExporters {
   switch (cfg.protocol) {
     case 'grpc':
       return {
-        logs: () => new GrpcLogExporter(grpcOptions(cfg, cfg.endpoints.logs)),
-        metrics: () => new GrpcMetricExporter(grpcOptions(cfg, cfg.endpoints.metrics)),
-        traces: () => new GrpcTraceExporter(grpcOptions(cfg, cfg.endpoints.traces)),
+        logs: () => new GrpcLogExporter(grpcOptions(cfg, 'logs', cfg.endpoints.logs)),
+        metrics: () => new GrpcMetricExporter(grpcOptions(cfg, 'metrics', cfg.endpoints.metrics)),
+        traces: () => new GrpcTraceExporter(grpcOptions(cfg, 'traces', cfg.endpoints.traces)),
       };
     case 'http/protobuf':
       return {
-        logs: () => new HttpLogExporter(httpOptions(cfg, cfg.endpoints.logs)),
-        metrics: () => new HttpMetricExporter(httpOptions(cfg, cfg.endpoints.metrics)),
-        traces: () => new HttpTraceExporter(httpOptions(cfg, cfg.endpoints.traces)),
+        logs: () => new HttpLogExporter(httpOptions(cfg, 'logs', cfg.endpoints.logs)),
+        metrics: () => new HttpMetricExporter(httpOptions(cfg, 'metrics', cfg.endpoints.metrics)),
+        traces: () => new HttpTraceExporter(httpOptions(cfg, 'traces', cfg.endpoints.traces)),
       };
     case 'console':
       return {

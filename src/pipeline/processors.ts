@@ -28,7 +28,7 @@ export function resourceTransform(processors: ProcessorConfig[]): ((r: Resource)
 }
 
 /** The `batch` processor's settings as export-queue options (defaults when absent). */
-export function queueOptions(processors: ProcessorConfig[], queueSize: number, timeoutMs: number): ExportQueueOptions {
+export function queueOptions(processors: ProcessorConfig[], queueSize: number, timeoutMs: number, retry?: ExportQueueOptions['retry']): ExportQueueOptions {
   const batch = processors.find((p) => p.type === 'batch')?.settings as
     { timeoutMs?: number; sendBatchSize?: number; sendBatchMaxSize?: number } | undefined;
   const batchSize = batch?.sendBatchSize || 512;
@@ -38,5 +38,6 @@ export function queueOptions(processors: ProcessorConfig[], queueSize: number, t
     maxBatchSize: Math.max(batch?.sendBatchMaxSize || 2048, batchSize),
     delayMs: batch?.timeoutMs ?? 1000,
     exportTimeoutMs: timeoutMs,
+    retry,
   };
 }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
-import { ExportQueue, type BatchExporter } from '../../src/pipeline/export-queue.ts';
+import { ExportQueue, isRetryable, type BatchExporter } from '../../src/pipeline/export-queue.ts';
 
 class RecordingExporter implements BatchExporter<number> {
   batches: number[][] = [];
@@ -53,5 +53,40 @@ describe('pipeline: export queue', () => {
     await q.shutdown();
     q.push(1);
     assert.equal(q.stats.droppedQueueFull, 1);
+  });
+
+  it('retries transient failures with backoff, and gives up at once on permanent ones', async () => {
+    const codes = [14, 14];
+    const seen: number[][] = [];
+    const flaky: BatchExporter<number> = {
+      export(items, done) {
+        seen.push(items);
+        const code = codes.shift();
+        const error = code === undefined ? undefined : Object.assign(new Error('unavailable'), { code });
+        setImmediate(() => done({ code: error ? ExportResultCode.FAILED : ExportResultCode.SUCCESS, error }));
+      },
+      async shutdown() {},
+    };
+    const q = new ExportQueue(flaky, { ...opts, retry: { enabled: true, maxElapsedMs: 5000, initialBackoffMs: 5, maxBackoffMs: 20 } });
+    [1, 2, 3].forEach((i) => q.push(i));
+    await q.flush(2000);
+    assert.equal(q.stats.retries, 2);
+    assert.equal(q.stats.exported, 3);
+    assert.equal(seen.length, 3);
+
+    const invalid: BatchExporter<number> = {
+      export(_items, done) { setImmediate(() => done({ code: ExportResultCode.FAILED, error: Object.assign(new Error('bad'), { code: 3 }) })); },
+      async shutdown() {},
+    };
+    const q2 = new ExportQueue(invalid, { ...opts, retry: { enabled: true, maxElapsedMs: 5000, initialBackoffMs: 5 } });
+    q2.push(1);
+    await q2.flush(2000);
+    assert.deepEqual([q2.stats.retries, q2.stats.exportFailures, q2.stats.droppedExportFailed], [0, 1, 1]);
+  });
+
+  it('knows which OTLP outcomes are retryable', () => {
+    const err = (code: unknown) => Object.assign(new Error('x'), { code });
+    for (const c of [14, 4, 8, 429, 503, 'ECONNREFUSED']) assert.ok(isRetryable(err(c)), String(c));
+    for (const c of [3, 16, 400, 401, 'EINVAL']) assert.ok(!isRetryable(err(c)), String(c));
   });
 });
