@@ -1,6 +1,5 @@
 // The `syscalls` receiver: failed syscalls (negative return) become log records, and their
 // exact per-(process, syscall, errno) counts become the linux.syscall.errors counter.
-import { statSync } from 'node:fs';
 import type { HrTime } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { RingReader, forEachRecord, type BpfObject } from '../../../native/index.ts';
@@ -11,6 +10,7 @@ import { errnoName } from '../../semconv/errno.ts';
 import { SyscallTable } from '../../semconv/syscalls.ts';
 import { cumulativeSum, resourceMetrics, type Point } from '../../pipeline/metric-data.ts';
 import { receiverScope } from '../../pipeline/scope.ts';
+import { cgroupIdOf } from '../../pipeline/cgroups.ts';
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
 import { FailureAccounting } from './accounting.ts';
 import { decodeSyscallFailure, SYSCALL_EVENT_SIZE, type SyscallFailure } from './decode.ts';
@@ -106,9 +106,13 @@ class SyscallsReceiver implements Receiver {
     }
     for (const pid of this.settings.filters.pids) obj.map('tgid_filter').update(u32(pid), u8(1));
     for (const path of this.settings.filters.cgroups) {
-      // On cgroup v2 the cgroup id is the inode number of its directory.
-      const ino = statSync(`/sys/fs/cgroup/${path.replace(/^\/+/, '')}`, { bigint: true }).ino;
-      obj.map('cgroup_filter').update(u64(ino), u8(1));
+      let id: bigint;
+      try {
+        id = cgroupIdOf(path);
+      } catch (err) {
+        throw new Error(`receivers.${this.id}.filters.cgroups: cannot resolve ${path}: ${(err as Error).message}`);
+      }
+      obj.map('cgroup_filter').update(u64(id), u8(1));
     }
   }
 
@@ -149,6 +153,7 @@ class SyscallsReceiver implements Receiver {
     const C = SyscallCounter.fields;
     const now = this.ctx.clock.now();
     const retireAfter = Math.ceil(this.ctx.metricsIntervalMs / SWEEP_MS) + 1;
+    const alive = new Map<number, boolean>();  // one /proc look-up per process per sweep
     for (let i = 0; i < count; i++) {
       const k = i * SyscallKey.size;
       const v = i * SyscallCounter.size;
@@ -165,7 +170,9 @@ class SyscallsReceiver implements Receiver {
           this.emit({ ...last, tid: last.tid || tgid }, fold, now, now);
         }
       }
-      if (!final && this.accounting.retire(key, this.ctx.processes.isAlive(tgid), retireAfter)) {
+      let isAlive = alive.get(tgid);
+      if (isAlive === undefined) alive.set(tgid, (isAlive = this.ctx.processes.isAlive(tgid)));
+      if (!final && this.accounting.retire(key, isAlive, retireAfter)) {
         object.map('counters').delete(keys.subarray(k, k + SyscallKey.size));
         this.lastFailure.delete(key);
         this.firstSeen.delete(key);
