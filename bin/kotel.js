@@ -17,5 +17,6 @@ if (major < 24) {
   child.on('exit', (code, signal) => process.exit(code ?? (signal ? 128 : 1)));
 } else {
   const { main } = await import('../src/cli/main.ts');
-  process.exitCode = await main(process.argv.slice(2));
+  // Exit explicitly: exporters and timers would otherwise keep a failed `run` alive.
+  process.exit(await main(process.argv.slice(2)));
 }

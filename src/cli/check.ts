@@ -1,8 +1,10 @@
 // `kotel check`: can this kernel, with these privileges, run each enabled receiver?
 import { existsSync, readFileSync } from 'node:fs';
 import type { AgentConfig } from '../config/index.ts';
+import { libbpfVersion, numPossibleCpus } from '../../native/index.ts';
 import type { CheckItem } from '../receivers/receiver.ts';
 import { receiverFactory } from '../receivers/registry.ts';
+import { PRIVILEGE_FIX } from '../bpf/loader.ts';
 
 const CAP_SYS_ADMIN = 21, CAP_PERFMON = 38, CAP_BPF = 39;
 
@@ -20,14 +22,14 @@ export function hostChecks(): CheckItem[] {
   const has = (bit: number) => (caps >> BigInt(bit)) & 1n;
   const privileged = has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
   const items: CheckItem[] = [
-    { what: 'privileges', ok: !!privileged, detail: privileged ? 'CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN present' : 'missing CAP_BPF/CAP_PERFMON', fix: 'run as root, or grant CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE' },
+    { what: 'privileges', ok: !!privileged, detail: privileged ? 'CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN present' : 'missing CAP_BPF/CAP_PERFMON', fix: PRIVILEGE_FIX },
     { what: 'kernel BTF', ok: existsSync('/sys/kernel/btf/vmlinux'), detail: '/sys/kernel/btf/vmlinux', fix: 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y' },
     { what: 'tracefs', ok: existsSync('/sys/kernel/tracing/events'), detail: '/sys/kernel/tracing', fix: 'mount -t tracefs nodev /sys/kernel/tracing' },
     { what: 'bpffs', ok: mounted('/sys/fs/bpf', 'bpf'), detail: '/sys/fs/bpf', fix: 'mount -t bpf bpf /sys/fs/bpf' },
   ];
   try {
-    // Loading the addon proves the build and the libbpf it links.
-    items.push({ what: 'native addon', ok: true, detail: 'loaded' });
+    // Calling into the addon proves the build and the libbpf it links.
+    items.push({ what: 'native addon', ok: true, detail: `loaded, libbpf ${libbpfVersion()}, ${numPossibleCpus()} possible CPUs` });
   } catch (err) {
     items.push({ what: 'native addon', ok: false, detail: (err as Error).message, fix: 'bash scripts/setup.sh' });
   }

@@ -34,7 +34,6 @@ async function run(configPath: string | undefined): Promise<number> {
   await agent.start();
   if (agent.receivers.size === 0) {
     process.stderr.write('kotel: no receiver could start (see the errors above); `kotel check` names the fix\n');
-    await agent.shutdown();
     return 1;
   }
   process.stderr.write(`${agent.readyLine()}\n`);

@@ -107,6 +107,15 @@ describe('e2e: command line', function () {
     assert.doesNotMatch(err.stderr, /\n\s+at /, 'no stack trace');
   });
 
+  it('without privileges, run exits 1 and names the fix', async () => {
+    const err = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, KOTEL, 'run'])
+      .then(() => undefined, (e) => e as { code: number; stderr: string });
+    assert.ok(err, 'kotel run must fail without privileges');
+    assert.equal(err.code, 1);
+    assert.match(err.stderr, /receiver syscalls could not attach/);
+    assert.match(err.stderr, /run as root, or grant CAP_BPF, CAP_PERFMON/);
+  });
+
   it('check reports each receiver and exits 0 when all can run', async () => {
     const { stdout } = await run(process.execPath, [KOTEL, 'check']);
     assert.match(stdout, /receiver syscalls: can run/);

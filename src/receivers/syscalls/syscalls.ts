@@ -260,7 +260,7 @@ function checkSyscalls(settings: SyscallsSettings): CheckItem[] {
   items.push({
     what: 'BPF object', ok: true, detail: objectPath(OBJECT),
   });
-  if (!usable) items.push({ what: 'receiver', ok: false, detail: 'no hook available', fix: 'run on Linux >= 5.5 with BTF, as root' });
+  if (!usable) items.push({ what: 'receiver', ok: false, detail: 'no hook available', fix: 'see the failed hooks above: each names its fix' });
   return items;
 }
 
