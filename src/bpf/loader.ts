@@ -1,6 +1,7 @@
 // Opens a receiver's BPF object, picks the cheapest hook this kernel offers (tp_btf, then
 // raw_tp, then the classic tracepoint), loads and attaches it, falling back on refusal.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
+import { hasBpfPrivileges, PRIVILEGE_FIX } from './privileges.ts';
 import { join } from 'node:path';
 import { BpfObject, btfHasType, probeProgType, type BpfMap } from '../../native/index.ts';
 import { KotelStat } from './kotel-event.layout.ts';
@@ -45,18 +46,10 @@ export class ReceiverLoadError extends Error {
   }
 }
 
-// BPF needs CAP_BPF + CAP_PERFMON (or CAP_SYS_ADMIN); without them every probe is refused.
-function privileged(): boolean {
-  const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
-  const caps = BigInt(`0x${hex}`);
-  const has = (bit: number) => ((caps >> BigInt(bit)) & 1n) === 1n;
-  return has(21) || (has(38) && has(39));
-}
-
-export const PRIVILEGE_FIX = 'run as root, or grant CAP_BPF, CAP_PERFMON and CAP_SYS_RESOURCE';
+export { PRIVILEGE_FIX };
 
 export function variantAvailable(v: HookVariant): string | undefined {
-  if (!privileged()) return `BPF is refused without privileges: ${PRIVILEGE_FIX}`;
+  if (!hasBpfPrivileges()) return `BPF is refused without privileges: ${PRIVILEGE_FIX}`;
   const event = v.tracepoint.split('/').pop()!;
   switch (v.kind) {
     case 'tp_btf':

@@ -4,25 +4,16 @@ import type { AgentConfig } from '../config/index.ts';
 import { libbpfVersion, numPossibleCpus } from '../../native/index.ts';
 import type { CheckItem } from '../receivers/receiver.ts';
 import { receiverFactory } from '../receivers/registry.ts';
-import { PRIVILEGE_FIX } from '../bpf/loader.ts';
-
-const CAP_SYS_ADMIN = 21, CAP_PERFMON = 38, CAP_BPF = 39;
-
-function capabilities(): bigint {
-  const hex = /^CapEff:\s*([0-9a-f]+)$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? '0';
-  return BigInt(`0x${hex}`);
-}
+import { hasBpfPrivileges, PRIVILEGE_FIX } from '../bpf/privileges.ts';
 
 function mounted(path: string, fsType: string): boolean {
   return readFileSync('/proc/mounts', 'utf8').split('\n').some((l) => { const f = l.split(' '); return f[1] === path && f[2] === fsType; });
 }
 
 export function hostChecks(): CheckItem[] {
-  const caps = capabilities();
-  const has = (bit: number) => (caps >> BigInt(bit)) & 1n;
-  const privileged = has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
+  const privileged = hasBpfPrivileges();
   const items: CheckItem[] = [
-    { what: 'privileges', ok: !!privileged, detail: privileged ? 'CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN present' : 'missing CAP_BPF/CAP_PERFMON', fix: PRIVILEGE_FIX },
+    { what: 'privileges', ok: privileged, detail: privileged ? 'CAP_BPF+CAP_PERFMON or CAP_SYS_ADMIN present' : 'missing CAP_BPF/CAP_PERFMON', fix: PRIVILEGE_FIX },
     { what: 'kernel BTF', ok: existsSync('/sys/kernel/btf/vmlinux'), detail: '/sys/kernel/btf/vmlinux', fix: 'use a kernel built with CONFIG_DEBUG_INFO_BTF=y' },
     { what: 'tracefs', ok: existsSync('/sys/kernel/tracing/events'), detail: '/sys/kernel/tracing', fix: 'mount -t tracefs nodev /sys/kernel/tracing' },
     { what: 'bpffs', ok: mounted('/sys/fs/bpf', 'bpf'), detail: '/sys/fs/bpf', fix: 'mount -t bpf bpf /sys/fs/bpf' },
