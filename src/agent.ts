@@ -68,6 +68,7 @@ export class Agent {
       const receiver = factory.create({
         id, settings: rc.settings as never, emitLog, processes: this.processes, clock: this.clock,
         selfTelemetry: this.selfTelemetry, diag: this.diag, metricsIntervalMs: this.config.telemetry.metricsIntervalMs,
+        bpfRunTimeStats: this.config.telemetry.bpfRunTime,
       });
       try {
         await receiver.start();
@@ -110,14 +111,16 @@ export class Agent {
     }
   }
 
-  private logEmitterFor(receiverId: string): ((r: ReadableLogRecord) => void) | undefined {
+  private logEmitterFor(receiverId: string): ((r: ReadableLogRecord) => boolean) | undefined {
     const targets = this.pipelinesOf('logs').filter((p) => p.receivers.includes(receiverId)).flatMap((p) => {
       const transform = resourceTransform(p.processors.map((id) => this.config.processors[id]));
       return this.logQueues.filter((q) => q.pipeline === p.id).map((q) => ({ queue: q.queue, transform }));
     });
     if (!targets.length) return undefined;
     return (record) => {
-      for (const t of targets) t.queue.push(t.transform ? { ...record, resource: t.transform(record.resource) } : record);
+      let accepted = false;
+      for (const t of targets) accepted = t.queue.push(t.transform ? { ...record, resource: t.transform(record.resource) } : record) || accepted;
+      return accepted;
     };
   }
 

@@ -173,7 +173,6 @@ static __noinline int handle_failure(__u32 nr, long ret, struct pt_regs *regs)
 		if (!bpf_map_lookup_elem(&cgroup_filter, &cg))
 			return 0;
 	}
-	kotel_stat_add(KOTEL_STAT_EVENTS_SEEN, 1);
 
 	key.tgid = tgid;
 	key.nr = nr;
@@ -191,12 +190,10 @@ static __noinline int handle_failure(__u32 nr, long ret, struct pt_regs *regs)
 	}
 	total = __sync_fetch_and_add(&counter->total, 1) + 1;
 	now = bpf_ktime_get_ns();
-	counter->last_ns = now;
 
-	if (!rate_allows(counter, now)) {
-		kotel_stat_add(KOTEL_STAT_RATE_LIMITED, 1);
+	/* Held back failures are not lost: the next record's range, or user space's fold, covers them. */
+	if (!rate_allows(counter, now))
 		return 0;
-	}
 	/* Reserve before claiming: a full ring buffer leaves the failures unclaimed, so the
 	 * next record (or user space's end-of-burst fold) still accounts for them. */
 	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
@@ -232,15 +229,15 @@ static __noinline int handle_failure(__u32 nr, long ret, struct pt_regs *regs)
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	capture_argument(ev, watch_entry, regs);
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
-	kotel_stat_add(KOTEL_STAT_RECORDS_SENT, 1);
 	return 0;
 }
 
 static __always_inline bool is_compat_task(struct task_struct *task)
 {
-	/* 32-bit tasks use other syscall numbers: skip them rather than misname. */
+	/* 32-bit tasks use other syscall numbers: skip them rather than misname. The task
+	 * pointer is trusted, so this is a direct (CO-RE relocated) load, not a probe read. */
 	if (bpf_core_field_exists(task->thread_info.status))
-		return BPF_CORE_READ(task, thread_info.status) & 0x0002 /* TS_COMPAT */;
+		return task->thread_info.status & 0x0002 /* TS_COMPAT */;
 	return false;
 }
 
@@ -252,7 +249,7 @@ int BPF_PROG(sys_exit_btf, struct pt_regs *regs, long ret)
 		return 0;
 	if (is_compat_task(bpf_get_current_task_btf()))
 		return 0;
-	return handle_failure((__u32)BPF_CORE_READ(regs, orig_ax), ret, regs);
+	return handle_failure((__u32)regs->orig_ax, ret, regs);  /* typed: a direct load */
 }
 
 /* Fallback where tp_btf is unavailable: the same arguments, untyped. */

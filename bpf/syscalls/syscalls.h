@@ -44,7 +44,6 @@ struct syscall_counter {
 	__u64 window_start_ns;
 	__u32 window_records;
 	__u32 _pad;
-	__u64 last_ns;
 };
 
 struct syscall_event {

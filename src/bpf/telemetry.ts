@@ -32,7 +32,8 @@ export function programStatsSource(object: BpfObject, programs: string[]) {
       last = object.programStats().filter((p) => programs.includes(p.name))
         .map((p) => ({ name: p.name, runTimeNs: Number(p.runTimeNs), runCount: Number(p.runCount) }));
     } catch { /* closed */ }
-    for (const p of last) {
+    // Zero runs: the kernel's statistics are off (service.telemetry.metrics.bpf_run_time).
+    for (const p of last.filter((x) => x.runCount > 0)) {
       observe('kotel.bpf.program.run_time', { [ATTR_KOTEL_PROGRAM]: p.name }, p.runTimeNs / 1e9);
       observe('kotel.bpf.program.runs', { [ATTR_KOTEL_PROGRAM]: p.name }, p.runCount);
     }

@@ -122,6 +122,7 @@ class Loader {
       telemetry: {
         metricsIntervalMs: typeof interval === 'number' ? interval : (sdkEnv.metricExportIntervalMs ?? DEFAULT_METRICS_INTERVAL_MS),
         logLevel: (logs.level as LogLevel | undefined) ?? 'info',
+        bpfRunTime: asRecord(telemetry.metrics).bpf_run_time === true,
       },
       // Precedence per the SDK spec: OTEL_SERVICE_NAME over OTEL_RESOURCE_ATTRIBUTES; the file over both.
       selfResource: {

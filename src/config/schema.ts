@@ -145,7 +145,14 @@ export const topLevelSchema = {
           type: ['object', 'null'],
           additionalProperties: false,
           properties: {
-            metrics: { type: ['object', 'null'], additionalProperties: false, properties: { interval: { duration: { minMs: 1 } } } },
+            metrics: {
+              type: ['object', 'null'], additionalProperties: false,
+              properties: {
+                interval: { duration: { minMs: 1 } },
+                // Off by default: the kernel's run-time accounting roughly doubles every hook's cost.
+                bpf_run_time: { type: 'boolean' },
+              },
+            },
             logs: { type: ['object', 'null'], additionalProperties: false, properties: { level: { enum: [...LOG_LEVELS] } } },
             // The Collector's place for its own resource; kotel uses it for selfResource.
             resource: { type: ['object', 'null'], additionalProperties: { type: ['string', 'number', 'boolean'] } },

@@ -81,7 +81,12 @@ export interface AgentConfig {
   processors: Record<string, ProcessorConfig>;
   exporters: Record<string, ExporterConfig>;
   pipelines: PipelineConfig[];
-  telemetry: { metricsIntervalMs: number; logLevel: LogLevel };
+  telemetry: {
+    metricsIntervalMs: number;
+    logLevel: LogLevel;
+    /** Turn on the kernel's BPF run-time statistics (kotel.bpf.program.*); they cost every hook run. */
+    bpfRunTime: boolean;
+  };
   /** Resource of kotel's own telemetry: service.name (default "kotel") and friends. */
   selfResource: Record<string, string>;
   /** Things that are legal but probably not what was meant (unused components, ignored variables). */

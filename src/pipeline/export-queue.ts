@@ -55,15 +55,17 @@ export class ExportQueue<T> {
     this.opts = opts;
   }
 
-  push(item: T): void {
+  /** False when the queue is full (or closed): the item is counted as dropped. */
+  push(item: T): boolean {
     if (this.closed || this.items.length >= this.opts.maxQueueSize) {
       this.stats.droppedQueueFull++;
-      return;
+      return false;
     }
     this.items.push(item);
     this.stats.queued = this.items.length;
     if (this.items.length >= this.opts.batchSize) this.kick();
     else if (!this.timer) this.timer = setTimeout(() => this.kick(), this.opts.delayMs).unref();
+    return true;
   }
 
   /** Exports everything queued; resolves when done or when the timeout gave up on it. */

@@ -3,6 +3,7 @@
 import type { HrTime } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { MonotonicClock } from '../pipeline/clock.ts';
 import type { ProcessCache } from '../pipeline/processes.ts';
 import type { SelfTelemetry } from '../pipeline/self-telemetry.ts';
@@ -13,13 +14,15 @@ export type Signal = 'logs' | 'metrics' | 'traces';
 export interface ReceiverContext<S> {
   id: string;
   settings: S;
-  /** Present when a logs pipeline takes this receiver. */
-  emitLog?: (record: ReadableLogRecord) => void;
+  /** Present when a logs pipeline takes this receiver. False: no export queue took the record. */
+  emitLog?: (record: ReadableLogRecord) => boolean;
   processes: ProcessCache;
   clock: MonotonicClock;
   selfTelemetry: SelfTelemetry;
   diag: Diagnostics;
   metricsIntervalMs: number;
+  /** service.telemetry.metrics.bpf_run_time: turn on the kernel's BPF run-time statistics. */
+  bpfRunTimeStats?: boolean;
 }
 
 export interface Receiver {

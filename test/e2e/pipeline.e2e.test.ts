@@ -92,6 +92,27 @@ describe('e2e: delivery guarantees', function () {
   });
 });
 
+describe('e2e: a full export queue', function () {
+  this.timeout(60_000);
+
+  it('refused records are reported again by a fold: occurrences still sum to the kernel count', async () => {
+    const rx = await OtlpReceiver.start({ httpPort: null });
+    const config = otlpConfig(rx.grpcEndpoint, '{ rate_limit: { records_per_second: 100000 } }')
+      .replace('tls: { insecure: true }', 'tls: { insecure: true }\n    sending_queue: { queue_size: 8 }');
+    const agent = await startAgent(config);
+    try {
+      const w = await runFailures('eacces', 20_000, secretFile(), { uid: NOBODY, gid: NOBODY });
+      await rx.waitFor(() => occurrences(rx.logs(), w.pid, 'EACCES') === 20_000, { timeoutMs: 20_000, what: '20000 occurrences despite queue_full' });
+      await w.release();
+      await rx.waitFor(() => (latestSum(rx.metrics(), 'kotel.exporter.dropped', { 'kotel.signal': 'logs', 'kotel.reason': 'queue_full' }, { resource: { 'service.name': 'kotel' } }) ?? 0) > 0,
+        { timeoutMs: 10_000, what: 'queue_full drops counted' });
+    } finally {
+      assert.equal(await agent.stop(), 0);
+      await rx.stop();
+    }
+  });
+});
+
 describe('e2e: command line', function () {
   this.timeout(60_000);
 

@@ -50,7 +50,7 @@ describe('e2e: failed syscalls become log records and exact counters', function 
     dir = mkdtempSync(join(tmpdir(), 'kotel-e2e-'));
     chmodSync(dir, 0o755);
     rx = await OtlpReceiver.start({ httpPort: null });
-    agent = await startAgent(otlpConfig(rx.grpcEndpoint));
+    agent = await startAgent(otlpConfig(rx.grpcEndpoint).replace('interval: 1s', 'interval: 1s, bpf_run_time: true'));
   });
 
   after(async () => {
@@ -157,7 +157,8 @@ describe('e2e: failed syscalls become log records and exact counters', function 
       { timeoutMs: 10_000, what: 'kotel.receiver.records' });
     const drops = latestSum(rx.metrics(), 'kotel.receiver.dropped', { 'kotel.receiver': 'syscalls', 'kotel.reason': 'ringbuf_full' }, { resource: { 'service.name': 'kotel' } });
     assert.equal(drops, 0);
-    assert.ok(rx.metrics().some((m) => m.name === 'kotel.bpf.program.runs'));
+    await rx.waitFor(() => (latestSum(rx.metrics(), 'kotel.bpf.program.runs', { 'kotel.bpf.program': 'sys_exit_btf' }, { resource: { 'service.name': 'kotel' } }) ?? 0) > 0,
+      { timeoutMs: 10_000, what: 'kotel.bpf.program.runs (bpf_run_time: true)' });
   });
 });
 

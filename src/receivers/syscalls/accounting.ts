@@ -6,6 +6,7 @@ export interface KeyState {
   kernelSeen: number;   // highest `to` received from the kernel
   lastTotal: number;    // kernel total at the previous sweep
   deadSweeps: number;   // consecutive sweeps the process was gone and fully covered
+  refused: number;      // occurrences of records the export queue refused, reported again by a fold
 }
 
 export class FailureAccounting {
@@ -14,7 +15,7 @@ export class FailureAccounting {
 
   private state(key: string): KeyState {
     let s = this.keys.get(key);
-    if (!s) this.keys.set(key, (s = { covered: 0, kernelSeen: 0, lastTotal: 0, deadSweeps: 0 }));
+    if (!s) this.keys.set(key, (s = { covered: 0, kernelSeen: 0, lastTotal: 0, deadSweeps: 0, refused: 0 }));
     return s;
   }
 
@@ -31,6 +32,11 @@ export class FailureAccounting {
     return occurrences;
   }
 
+  /** A record standing for `occurrences` was refused downstream (export queue full). */
+  refuse(key: string, occurrences: number): void {
+    this.state(key).refused += occurrences;
+  }
+
   /**
    * Failures to fold for a key, given the kernel's counter. Folds only when the key is quiet
    * (total unchanged since the last sweep) and no kernel record is still in flight, unless
@@ -40,10 +46,11 @@ export class FailureAccounting {
     const s = this.state(key);
     const quiet = total === s.lastTotal;
     s.lastTotal = total;
-    if (total <= s.covered) return 0;
+    if (total <= s.covered && s.refused === 0) return 0;
     if (!final && (!quiet || kernelEmitted > s.kernelSeen)) return 0;
-    const fold = total - s.covered;
-    s.covered = total;
+    const fold = Math.max(0, total - s.covered) + s.refused;
+    s.covered = Math.max(s.covered, total);
+    s.refused = 0;
     return fold;
   }
 
@@ -51,7 +58,7 @@ export class FailureAccounting {
   retire(key: string, alive: boolean, sweeps: number): boolean {
     const s = this.keys.get(key);
     if (!s) return true;
-    if (alive || s.covered < s.lastTotal) {
+    if (alive || s.covered < s.lastTotal || s.refused > 0) {
       s.deadSweeps = 0;
       return false;
     }

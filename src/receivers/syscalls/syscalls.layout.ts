@@ -24,14 +24,13 @@ export const SyscallKey = {
 } as const;
 
 export const SyscallCounter = {
-  size: 40,
+  size: 32,
   fields: {
     total: { offset: 0, size: 8 },
     emitted: { offset: 8, size: 8 },
     window_start_ns: { offset: 16, size: 8 },
     window_records: { offset: 24, size: 4 },
     _pad: { offset: 28, size: 4 },
-    last_ns: { offset: 32, size: 8 },
   },
 } as const;
 

@@ -75,7 +75,7 @@ class SyscallsReceiver implements Receiver {
     const { object, variant, skipped } = this.loaded;
     this.attachedTo = `${variant.kind}/${variant.tracepoint.split('/').pop()}`;
     for (const s of skipped) this.ctx.diag.info(`${this.id}: not using ${s}`);
-    object.enableRunTimeStats();
+    if (this.ctx.bpfRunTimeStats) object.enableRunTimeStats();
 
     this.ring = new RingReader(object.map('events'), (batch, count) => this.onBatch(batch, count), { intervalMs: 5 });
     this.ring.unref();
@@ -129,12 +129,13 @@ class SyscallsReceiver implements Receiver {
       const occurrences = this.accounting.onRecord(key, failure.coveredFrom, failure.coveredTo);
       this.lastFailure.set(key, failure);
       this.commByTgid.set(failure.tgid, failure.comm);
-      if (occurrences > 0) this.emit(failure, occurrences, this.ctx.clock.toHrTime(failure.tsNs), observed);
+      if (occurrences > 0) this.emit(key, failure, occurrences, this.ctx.clock.toHrTime(failure.tsNs), observed);
     });
   }
 
-  private emit(failure: SyscallFailure, occurrences: number, time: HrTime, observed: HrTime): void {
-    this.ctx.emitLog?.(failureLogRecord({
+  /** A record the export queue refuses is owed: the next fold reports its occurrences. */
+  private emit(key: string, failure: SyscallFailure, occurrences: number, time: HrTime, observed: HrTime): void {
+    const accepted = this.ctx.emitLog?.(failureLogRecord({
       syscall: this.table.name(failure.nr),
       failure,
       occurrences,
@@ -142,6 +143,7 @@ class SyscallsReceiver implements Receiver {
       observed,
       resource: this.ctx.processes.resource(failure.tgid, failure.comm),
     }));
+    if (accepted === false) this.accounting.refuse(key, occurrences);
   }
 
   /** Reads the exact counters, folds what the rate limit held back, retires dead processes. */
@@ -167,7 +169,7 @@ class SyscallsReceiver implements Receiver {
         const fold = this.accounting.sweep(key, total, emitted, final);
         if (fold > 0) {
           const last = this.lastFailure.get(key) ?? this.bareFailure(tgid, nr, err);
-          this.emit({ ...last, tid: last.tid || tgid }, fold, now, now);
+          this.emit(key, { ...last, tid: last.tid || tgid }, fold, now, now);
         }
       }
       let isAlive = alive.get(tgid);

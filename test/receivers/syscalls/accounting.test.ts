@@ -58,4 +58,15 @@ describe('syscalls: failure accounting', () => {
     assert.equal(a.retire('k', false, 2), true);
     assert.equal(a.size, 0);
   });
+
+  it('reports again what the export queue refused, in the next fold', () => {
+    const a = new FailureAccounting();
+    assert.equal(a.onRecord('k', 0, 10), 10);
+    a.refuse('k', 10);
+    assert.equal(a.retire('k', false, 1), false, 'owed occurrences keep the key');
+    assert.equal(a.sweep('k', 12, 10, false), 0, 'not quiet yet');
+    assert.equal(a.sweep('k', 12, 10, false), 12, '2 unsent + 10 refused');
+    a.refuse('k', 12);
+    assert.equal(a.sweep('k', 12, 10, true), 12, 'the final fold too');
+  });
 });
