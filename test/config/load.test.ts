@@ -46,7 +46,7 @@ service:
     metrics: { receivers: [syscalls, http], exporters: [otlphttp/backup] }
     traces/http: { receivers: [http], exporters: [otlp] }
   telemetry:
-    metrics: { interval: 15s }
+    metrics: { interval: 15s, bpf_run_time: true }
     logs: { level: DEBUG }
     resource: { service.namespace: infra }
 `;
@@ -72,7 +72,7 @@ service:
       assert.deepEqual(config.processors['filter/drop'], { id: 'filter/drop', type: 'filter', settings: { logs: { log_record: ['attributes["x"] == 1'] } } });
       assert.deepEqual(config.pipelines.map((p) => [p.id, p.signal]), [['logs', 'logs'], ['metrics', 'metrics'], ['traces/http', 'traces']]);
       assert.deepEqual(config.pipelines[0].processors, ['resource', 'batch', 'filter/drop']);
-      assert.deepEqual(config.telemetry, { metricsIntervalMs: 15_000, logLevel: 'debug' });
+      assert.deepEqual(config.telemetry, { metricsIntervalMs: 15_000, logLevel: 'debug', bpfRunTime: true });
       assert.deepEqual(config.selfResource, { 'service.name': 'kotel', 'service.namespace': 'infra' });
     });
 
@@ -124,7 +124,7 @@ service:
 
     it('uses the defaults of telemetry and batch', () => {
       const config = load(minimal().replace('receivers:', 'processors:\n  batch:\nreceivers:'));
-      assert.deepEqual(config.telemetry, { metricsIntervalMs: 60_000, logLevel: 'info' });
+      assert.deepEqual(config.telemetry, { metricsIntervalMs: 60_000, logLevel: 'info', bpfRunTime: false });
       assert.deepEqual(config.selfResource, { 'service.name': 'kotel' });
       assert.deepEqual(config.processors, {}); // defined but unused
     });
