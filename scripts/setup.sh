@@ -45,7 +45,7 @@ export PATH=$ROOT/node_modules/.bin:$PATH
 make -s -C bpf OUT="$ROOT/build/bpf" >&2
 
 # Native addon, built against Node 24's own headers (never downloaded, never the system's).
-addon_hash=$(hash_of native/binding.gyp native/src/* "$NODE24/package.json")
+addon_hash=$( (hash_of native/binding.gyp native/src/* "$NODE24/package.json"; pkg-config --modversion libbpf) | sha256sum | cut -c1-16)
 if [ ! -f native/build/Release/kotel_native.node ] || [ "$(cat "$(stamp addon)" 2>/dev/null)" != "$addon_hash" ]; then
   log "building the native addon"
   (cd native && npm_config_nodedir="$NODE24" node-gyp rebuild --nodedir="$NODE24" -j 2 --loglevel=error >&2)
