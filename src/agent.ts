@@ -4,6 +4,7 @@ import type { HrTime } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { AgentConfig, PipelineConfig } from './config/index.ts';
 import { MonotonicClock } from './pipeline/clock.ts';
@@ -13,7 +14,7 @@ import { createExporters } from './pipeline/exporters.ts';
 import { ProcessCache } from './pipeline/processes.ts';
 import { queueOptions, resourceTransform } from './pipeline/processors.ts';
 import { KOTEL_VERSION } from './pipeline/scope.ts';
-import { SelfTelemetry } from './pipeline/self-telemetry.ts';
+import { SelfTelemetry, processCacheSource } from './pipeline/self-telemetry.ts';
 import type { Receiver } from './receivers/receiver.ts';
 import { receiverFactory } from './receivers/registry.ts';
 
@@ -34,6 +35,7 @@ export class Agent {
   private readonly processes = new ProcessCache();
   private readonly selfTelemetry: SelfTelemetry;
   private readonly logQueues: Array<{ pipeline: string; exporterId: string; queue: ExportQueue<ReadableLogRecord> }> = [];
+  private readonly spanQueues: Array<{ pipeline: string; exporterId: string; queue: ExportQueue<ReadableSpan> }> = [];
   private readonly metricRoutes: MetricsRoute[] = [];
   private metricsTimer: NodeJS.Timeout | undefined;
   private stopping: Promise<void> | undefined;
@@ -49,6 +51,7 @@ export class Agent {
       ...config.selfResource,
     });
     this.selfTelemetry = new SelfTelemetry(selfResource, this.clock.now());
+    this.selfTelemetry.addSource(processCacheSource(this.processes));
   }
 
   private pipelinesOf(signal: PipelineConfig['signal']): PipelineConfig[] {
@@ -58,6 +61,7 @@ export class Agent {
   /** Starts every receiver a pipeline uses; one failing receiver never stops the others. */
   async start(): Promise<void> {
     this.buildLogQueues();
+    this.buildSpanQueues();
     this.buildMetricRoutes();
     const used = new Set(this.config.pipelines.flatMap((p) => p.receivers));
     for (const id of used) {
@@ -65,8 +69,9 @@ export class Agent {
       const factory = receiverFactory(rc.type);
       if (!factory) { this.failedReceivers.set(id, `unknown receiver type ${rc.type}`); continue; }
       const emitLog = this.logEmitterFor(id);
+      const emitSpan = this.spanEmitterFor(id);
       const receiver = factory.create({
-        id, settings: rc.settings as never, emitLog, processes: this.processes, clock: this.clock,
+        id, settings: rc.settings as never, emitLog, emitSpan, processes: this.processes, clock: this.clock,
         selfTelemetry: this.selfTelemetry, diag: this.diag, metricsIntervalMs: this.config.telemetry.metricsIntervalMs,
         bpfRunTimeStats: this.config.telemetry.bpfRunTime,
       });
@@ -109,6 +114,37 @@ export class Agent {
         });
       }
     }
+  }
+
+  private buildSpanQueues(): void {
+    for (const p of this.pipelinesOf('traces')) {
+      for (const exporterId of p.exporters) {
+        const cfg = this.config.exporters[exporterId];
+        const queue = new ExportQueue<ReadableSpan>(createExporters(cfg).traces(), queueOptions(
+          p.processors.map((id) => this.config.processors[id]), cfg.queueSize || DEFAULT_QUEUE_SIZE, cfg.timeoutMs || DEFAULT_TIMEOUT_MS, cfg.retry));
+        this.spanQueues.push({ pipeline: p.id, exporterId, queue });
+        this.selfTelemetry.addSource((observe) => {
+          const attrs = { 'kotel.exporter': exporterId, 'kotel.signal': 'traces' };
+          observe('kotel.exporter.sent', attrs, queue.stats.exported);
+          observe('kotel.exporter.dropped', { ...attrs, 'kotel.reason': 'queue_full' }, queue.stats.droppedQueueFull);
+          observe('kotel.exporter.dropped', { ...attrs, 'kotel.reason': 'export_failed' }, queue.stats.droppedExportFailed);
+          observe('kotel.exporter.failures', attrs, queue.stats.exportFailures);
+          observe('kotel.exporter.retries', attrs, queue.stats.retries);
+          observe('kotel.exporter.queue.size', attrs, queue.stats.queued);
+        });
+      }
+    }
+  }
+
+  private spanEmitterFor(receiverId: string): ((s: ReadableSpan) => void) | undefined {
+    const targets = this.pipelinesOf('traces').filter((p) => p.receivers.includes(receiverId)).flatMap((p) => {
+      const transform = resourceTransform(p.processors.map((id) => this.config.processors[id]));
+      return this.spanQueues.filter((q) => q.pipeline === p.id).map((q) => ({ queue: q.queue, transform }));
+    });
+    if (!targets.length) return undefined;
+    return (span) => {
+      for (const t of targets) t.queue.push(t.transform ? { ...span, resource: t.transform(span.resource) } : span);
+    };
   }
 
   private logEmitterFor(receiverId: string): ((r: ReadableLogRecord) => boolean) | undefined {
@@ -181,11 +217,12 @@ export class Agent {
     this.stopping ??= (async () => {
       if (this.metricsTimer) clearInterval(this.metricsTimer);
       for (const r of this.receivers.values()) await r.shutdown().catch((e) => this.diag.error(`${r.id} shutdown: ${(e as Error).message}`));
-      await Promise.all(this.logQueues.map((q) => q.queue.flush(timeoutMs)));
+      await Promise.all([...this.logQueues, ...this.spanQueues].map((q) => q.queue.flush(timeoutMs)));
       while (this.metricRoutes.some((r) => r.inFlight)) await new Promise((r) => setTimeout(r, 10));
       await this.exportMetrics();
       await Promise.all([
         ...this.logQueues.map((q) => q.queue.shutdown(timeoutMs)),
+        ...this.spanQueues.map((q) => q.queue.shutdown(timeoutMs)),
         ...this.metricRoutes.map((r) => r.exporter.shutdown().catch(() => undefined)),
       ]);
     })();

@@ -13,6 +13,12 @@ export const KotelEventHeader = {
 
 export const KotelEventKind = {
   KOTEL_EVENT_SYSCALL_FAILURE: 1,
+  KOTEL_EVENT_PROCESS_EXEC: 16,
+  KOTEL_EVENT_PROCESS_EXIT: 17,
+  KOTEL_EVENT_TCP_OPEN: 32,
+  KOTEL_EVENT_TCP_CLOSE: 33,
+  KOTEL_EVENT_TCP_PROGRESS: 34,
+  KOTEL_EVENT_HTTP_EXCHANGE: 48,
 } as const;
 
 export const KotelStat = {

@@ -41,7 +41,10 @@ export function receiverChecks(config: AgentConfig): ReceiverCheck[] {
       objectItem.ok = existsSync(objectItem.detail);
       if (!objectItem.ok) objectItem.fix = 'bash scripts/setup.sh';
     }
-    return { id, items, ok: items.filter((i) => !i.what.startsWith('hook ')).every((i) => i.ok) && items.some((i) => i.what.startsWith('hook ') && i.ok) };
+    // Hooks are alternatives (one usable suffices); every other item is required.
+    const hooks = items.filter((i) => i.what.startsWith('hook '));
+    const ok = items.filter((i) => !i.what.startsWith('hook ')).every((i) => i.ok) && (hooks.length === 0 || hooks.some((i) => i.ok));
+    return { id, items, ok };
   });
 }
 

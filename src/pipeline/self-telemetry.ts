@@ -17,6 +17,11 @@ export const SELF_METRICS = {
   'kotel.exporter.queue.size': { unit: '{item}', description: 'Items waiting in the export queue.', kind: 'gauge' },
   'kotel.bpf.program.run_time': { unit: 's', description: 'Time the kernel spent in each BPF program (needs kernel.bpf_stats_enabled, which kotel turns on).', kind: 'sum', double: true },
   'kotel.bpf.program.runs': { unit: '{run}', description: 'Runs of each BPF program.', kind: 'sum' },
+  'kotel.process_cache.hits': { unit: '{lookup}', description: 'Process-table lookups answered from the cache (enrichment without a /proc read).', kind: 'sum' },
+  'kotel.process_cache.misses': { unit: '{lookup}', description: 'Process-table lookups that read /proc (unknown process, or its entry older than the TTL).', kind: 'sum' },
+  'kotel.process_cache.size': { unit: '{process}', description: 'Processes held in the process table.', kind: 'gauge' },
+  'kotel.cgroups.tracked': { unit: '{cgroup}', description: 'Cgroups the cgroups receiver exported at its last collection.', kind: 'gauge' },
+  'kotel.cgroups.folded': { unit: '{cgroup}', description: 'Cgroups that matched the cgroups receiver\'s selection but were left out at its last collection because max_cgroups was reached.', kind: 'gauge' },
 } as const;
 
 export type SelfMetricName = keyof typeof SELF_METRICS;
@@ -54,4 +59,13 @@ export class SelfTelemetry {
     });
     return resourceMetrics(this.resource, SELF_SCOPE, metrics);
   }
+}
+
+/** The process table's lookup statistics (enrichment cost): hits, misses and its size. */
+export function processCacheSource(cache: { hits: number; misses: number; size: number }): (observe: Observe) => void {
+  return (observe) => {
+    observe('kotel.process_cache.hits', {}, cache.hits);
+    observe('kotel.process_cache.misses', {}, cache.misses);
+    observe('kotel.process_cache.size', {}, cache.size);
+  };
 }

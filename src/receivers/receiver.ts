@@ -16,6 +16,8 @@ export interface ReceiverContext<S> {
   settings: S;
   /** Present when a logs pipeline takes this receiver. False: no export queue took the record. */
   emitLog?: (record: ReadableLogRecord) => boolean;
+  /** Present when a traces pipeline takes this receiver. */
+  emitSpan?: (span: ReadableSpan) => void;
   processes: ProcessCache;
   clock: MonotonicClock;
   selfTelemetry: SelfTelemetry;

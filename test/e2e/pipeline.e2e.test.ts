@@ -128,8 +128,13 @@ describe('e2e: command line', function () {
     assert.doesNotMatch(err.stderr, /\n\s+at /, 'no stack trace');
   });
 
-  it('without privileges, run exits 1 and names the fix', async () => {
-    const err = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, KOTEL, 'run'])
+  it('without privileges, a BPF-only config exits 1 and names the fix', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kotel-cfg-'));
+    chmodSync(dir, 0o755);
+    const file = join(dir, 'syscalls-only.yaml');
+    writeFileSync(file, otlpConfig('http://127.0.0.1:4317'));
+    chmodSync(file, 0o644);
+    const err = await run('setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '--inh-caps=-all', process.execPath, KOTEL, 'run', '--config', file])
       .then(() => undefined, (e) => e as { code: number; stderr: string });
     assert.ok(err, 'kotel run must fail without privileges');
     assert.equal(err.code, 1);

@@ -1,0 +1,102 @@
+// blockio + iouring receivers: fio 4k random-read IOPS with and without the agent (alternated
+// rounds, medians), BPF time per I/O, agent CPU while exporting every second, map memory, and the
+// cost of one collection (map dump → OTLP data) measured in-process.
+//   node bench/blockio.ts [rounds=5] [seconds=5]
+import { execFileSync } from 'node:child_process';
+import { startAgent, OtlpReceiver, bpfMapsOf, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, backgroundLoad, machine, sleep } from './lib.ts';
+import { fio, loopDevice } from '../test/e2e/blockio-fio.ts';
+import { blockioReceiver } from '../src/receivers/blockio/blockio.ts';
+import { iouringReceiver } from '../src/receivers/iouring/iouring.ts';
+import { MonotonicClock } from '../src/pipeline/clock.ts';
+import { ProcessCache } from '../src/pipeline/processes.ts';
+
+const rounds = Number(process.argv[2] ?? 5);
+const seconds = Number(process.argv[3] ?? 5);
+
+function config(endpoint: string): string {
+  return `receivers:
+  blockio: {}
+  iouring: {}
+exporters:
+  otlp: { endpoint: ${endpoint}, tls: { insecure: true } }
+service:
+  pipelines:
+    metrics: { receivers: [blockio, iouring], exporters: [otlp] }
+  telemetry:
+    metrics: { interval: 1s }
+`;
+}
+
+const ENGINES: Record<string, string[]> = {
+  psync: ['--ioengine=psync'],
+  io_uring: ['--ioengine=io_uring', '--iodepth=16'],
+  libaio: ['--ioengine=libaio', '--iodepth=16'],
+};
+
+console.log(`# blockio / iouring benchmark\n\n${machine()}\n${await backgroundLoad()}\nrounds=${rounds}, ${seconds}s per fio run, 4k randread, direct I/O, loop device over a tmpfs file (merges off)`);
+const loop = loopDevice(512);
+execFileSync('dd', ['if=/dev/zero', `of=${loop.path}`, 'bs=1M', 'count=256', 'oflag=direct', 'status=none']);
+const rx = await OtlpReceiver.start({ httpPort: null });
+const fioArgs = (engine: string) => ['--name=bench', `--filename=${loop.path}`, ...ENGINES[engine], '--direct=1', '--rw=randread', '--bs=4k',
+  '--size=256M', '--time_based', `--runtime=${seconds}`, '--norandommap', '--randrepeat=0'];
+
+const rows: Array<Array<string | number>> = [];
+for (const engine of Object.keys(ENGINES)) {
+  const base: number[] = [], withAgent: number[] = [], ratios: number[] = [], cpu: number[] = [], bpfNs: number[] = [];
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? ['base', 'agent'] : ['agent', 'base'];
+    let b = 0, a = 0;
+    for (const which of order) {
+      if (which === 'base') { b = fio(fioArgs(engine)).readIops; base.push(b); continue; }
+      const agent = await startAgent(config(rx.grpcEndpoint));
+      await sleep(500);
+      const pid = agent.child.pid!;
+      const progs0 = bpfProgsOf(pid);
+      const cpu0 = cpuSecondsPrecise(pid);
+      const res = fio(fioArgs(engine));
+      const cpu1 = cpuSecondsPrecise(pid);
+      const progs1 = bpfProgsOf(pid);
+      const runNs = progs1.reduce((n, p) => n + (p.run_time_ns ?? 0), 0) - progs0.reduce((n, p) => n + (p.run_time_ns ?? 0), 0);
+      const ios = res.readIos;
+      a = res.readIops;
+      withAgent.push(a);
+      cpu.push((100 * (cpu1 - cpu0)) / seconds);
+      bpfNs.push(runNs / Math.max(1, ios));
+      if (engine === 'psync' && r === 0) {
+        const maps = bpfMapsOf(pid);
+        const total = maps.reduce((n, m) => n + (m.bytes_memlock ?? 0), 0);
+        table('BPF maps held by the agent (blockio + iouring, default settings)', ['map', 'type', 'max entries', 'memlock KiB'],
+          [...maps.map((m) => [m.name, m.type, m.max_entries ?? '', fmt((m.bytes_memlock ?? 0) / 1024)]), ['total', '', '', fmt(total / 1024)]]);
+      }
+      await agent.stop();
+    }
+    ratios.push(a / b);
+  }
+  rows.push([engine, fmt(median(base)), fmt(median(withAgent)), median(ratios).toFixed(3), `${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}`, fmt(median(bpfNs)), median(cpu).toFixed(2)]);
+}
+table('fio 4k random reads: IOPS without / with the agent (medians)', ['engine', 'IOPS base', 'IOPS agent', 'ratio', 'ratio range', 'BPF ns/IO', 'agent CPU % of a core'], rows);
+
+// Cost of one collection with populated maps, in-process (the agent does this once per export interval).
+const ctx = (factory: typeof blockioReceiver | typeof iouringReceiver) => ({
+  id: factory.type, settings: {} as never, processes: new ProcessCache(), clock: new MonotonicClock(),
+  selfTelemetry: { addSource() {} } as never, diag: { info() {}, warn() {} } as never, metricsIntervalMs: 1000,
+});
+const collectRows: Array<Array<string | number>> = [];
+for (const factory of [blockioReceiver, iouringReceiver]) {
+  const rcv = (factory as typeof blockioReceiver).create(ctx(factory) as never);
+  await rcv.start();
+  fio(['--name=fill', `--filename=${loop.path}`, '--ioengine=io_uring', '--direct=1', '--rw=randrw', '--bs=4k', '--size=64M', '--number_ios=20000', '--thread']);
+  const n = 200;
+  let series = 0;
+  const t0 = process.cpuUsage();
+  const w0 = performance.now();
+  for (let i = 0; i < n; i++) series = rcv.collectMetrics!(new MonotonicClock().now()).reduce((s, rm) => s + rm.scopeMetrics[0].metrics.reduce((m, md) => m + md.dataPoints.length, 0), 0);
+  const wall = (performance.now() - w0) / n;
+  const c = process.cpuUsage(t0);
+  await rcv.shutdown();
+  collectRows.push([factory.type, series, (wall * 1000).toFixed(0), (((c.user + c.system) / n)).toFixed(0)]);
+}
+table('One collection (map dump + OTLP data points), in-process', ['receiver', 'data points', 'wall µs', 'CPU µs'], collectRows);
+
+await rx.stop();
+loop.detach();

@@ -1,0 +1,746 @@
+// SPDX-License-Identifier: GPL-2.0
+/* HTTP/1.x exchanges from socket I/O, without kprobes: tp_btf on sock:sock_send_length and
+ * sock:sock_recv_length (socket I/O only, after the copy, with the byte count); the syscall's
+ * user buffer comes from the task's saved registers. Requests and responses are paired per
+ * connection in socket storage, and one ring-buffer record leaves per completed exchange. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_endian.h>
+#include "http.h"
+#include "kotel_stats.h"
+
+#define AF_INET 2
+#define AF_INET6 10
+#define IPPROTO_TCP 6
+#define MSG_PEEK 2
+#define PF_KTHREAD 0x00200000
+#define TCP_ESTABLISHED 1
+#define TCP_FIN_WAIT1 4
+#define TCP_CLOSE 7
+#define TCP_CLOSE_WAIT 8
+
+/* x86_64 syscall numbers */
+#define NR_read 0
+#define NR_write 1
+#define NR_readv 19
+#define NR_writev 20
+#define NR_sendfile 40
+#define NR_sendto 44
+#define NR_recvfrom 45
+#define NR_sendmsg 46
+#define NR_recvmsg 47
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u32 self_tgid = 0;
+const volatile __u32 req_head_size = HTTP_HEAD_MAX;
+const volatile __u32 resp_head_size = HTTP_HEAD_MAX;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct http_conn);
+} conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct http_thread);
+} threads SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct http_scratch);
+} scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 1 << 23);
+} events SEC(".maps");
+
+KOTEL_STATS_MAP();
+KOTEL_EXPORT_TYPE(struct http_event, http_event);
+KOTEL_EXPORT_TYPE(struct http_conn, http_conn);
+KOTEL_EXPORT_TYPE(struct http_thread, http_thread);
+KOTEL_EXPORT_TYPE(struct http_scratch, http_scratch);
+KOTEL_EXPORT_TYPE(enum kotel_stat, kotel_stat);
+KOTEL_EXPORT_TYPE(enum kotel_event_kind, kotel_event_kind);
+KOTEL_EXPORT_TYPE(enum http_role, http_role);
+KOTEL_EXPORT_TYPE(enum http_flag, http_flag);
+
+/* The data of one socket call: where its first segment is, and where its data ends. */
+struct io {
+	__u64 buf;       /* first segment */
+	__u64 len;       /* bytes of data in the first segment */
+	__u64 end;       /* address just past the last data byte (for the chunked terminator) */
+	__u64 ret;       /* bytes transferred */
+};
+
+#define LOWER8 0x2020202020202020ULL
+#define W_CONTENT 0x2d746e65746e6f63ULL   /* "content-" */
+#define W_LENGTH 0x3a6874676e656cULL      /* "length:" (7 bytes) */
+#define W_TRANSFER 0x726566736e617274ULL  /* "transfer" */
+#define W_TRACEPAR 0x7261706563617274ULL  /* "tracepar" */
+#define W_CHUNKED 0x64656b6e756863ULL     /* "chunked" (7 bytes) */
+#define W_HTTP1 0x2e312f50545448ULL       /* "HTTP/1." (7 bytes) */
+#define M7 0x00ffffffffffffffULL
+
+static __always_inline bool is_method(__u64 w)
+{
+	__u32 w4 = (__u32)w;
+	if (w4 == 0x20544547 /* "GET " */ || w4 == 0x54534f50 /* "POST" */ || w4 == 0x20545550 /* "PUT " */)
+		return true;
+	if (w4 == 0x44414548 /* "HEAD" */ || w4 == 0x454c4544 /* "DELE" */ || w4 == 0x43544150 /* "PATC" */)
+		return true;
+	if (w4 == 0x4954504f /* "OPTI" */ || w4 == 0x4e4e4f43 /* "CONN" */ || w4 == 0x43415254 /* "TRAC" */)
+		return true;
+	return false;
+}
+
+static __always_inline bool is_response(__u64 w)
+{
+	return (w & M7) == W_HTTP1;
+}
+
+static __always_inline struct pt_regs *task_regs(struct task_struct *task)
+{
+	return (struct pt_regs *)bpf_task_pt_regs(task);
+}
+
+/* Resolves the user buffers of the current read/write-family syscall. */
+static __always_inline int current_io(struct pt_regs *regs, __u64 ret, struct io *io)
+{
+	__u64 nr = BPF_CORE_READ(regs, orig_ax);
+	__u64 a1 = BPF_CORE_READ(regs, si), a2 = BPF_CORE_READ(regs, dx);
+	struct iovec iov[2];
+	struct user_msghdr msg;
+	__u64 cnt;
+
+	io->ret = ret;
+	switch (nr) {
+	case NR_read: case NR_write: case NR_sendto: case NR_recvfrom:
+		io->buf = a1;
+		io->len = ret < a2 ? ret : a2;
+		io->end = a1 + io->len;
+		return 0;
+	case NR_readv: case NR_writev:
+		cnt = a2;
+		break;
+	case NR_sendmsg: case NR_recvmsg:
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)a1))
+			return -1;
+		a1 = (__u64)msg.msg_iov;
+		cnt = msg.msg_iovlen;
+		break;
+	default:
+		return -1;   /* sendfile, splice, io_uring, sendmmsg...: no buffer to read */
+	}
+	if (cnt == 0 || cnt > 1024)
+		return -1;
+	if (bpf_probe_read_user(&iov[0], sizeof(iov[0]), (void *)a1))
+		return -1;
+	io->buf = (__u64)iov[0].iov_base;
+	io->len = ret < iov[0].iov_len ? ret : iov[0].iov_len;
+	io->end = io->buf + io->len;
+	if (cnt > 1 && bpf_probe_read_user(&iov[1], sizeof(iov[1]), (void *)(a1 + (cnt - 1) * sizeof(struct iovec))) == 0)
+		io->end = (__u64)iov[1].iov_base + iov[1].iov_len;
+	return 0;
+}
+
+/* State of one scan over the window (bpf_loop context). */
+struct scan_ctx {
+	struct http_scratch *s;
+	__u32 n;
+	__u32 multi;
+};
+
+/* One '\n' at offset i: a head end, or the start of a header kotel reads. Returns 1 to stop. */
+static __always_inline long scan_at(struct scan_ctx *sc, struct http_scratch *s, __u32 i)
+{
+	__u32 n = sc->n;
+	__u64 w;
+
+	if (i == 0 || i >= HTTP_WINDOW || i + 2 >= n)
+		return i + 2 >= n ? 1 : 0;
+	barrier_var(i);
+	i &= HTTP_WINDOW - 1;
+	if (s->buf[i + 1] == '\r' && s->buf[i + 2] == '\n') {
+		__u32 end = i + 3, k = s->nseg & (HTTP_PIPELINE - 1);
+		s->ends[k] = end;
+		s->tps[k] = s->tp_pos;
+		s->nseg++;
+		if (s->hdr_end == 0)
+			s->hdr_end = end;
+		if (!sc->multi || s->clen_pos || s->te_pos || s->nseg >= HTTP_PIPELINE || end + 8 > n)
+			return 1;
+		if (!is_method(*(__u64 *)&s->buf[end & (HTTP_WINDOW - 1)]))
+			return 1;
+		s->tp_pos = 0;
+		return 0;
+	}
+	w = *(__u64 *)&s->buf[i + 1] | LOWER8;
+	if (w == W_CONTENT && ((*(__u64 *)&s->buf[i + 9] | LOWER8) & M7) == W_LENGTH)
+		s->clen_pos = i + 16;
+	else if (w == W_TRANSFER)
+		s->te_pos = i + 1;
+	else if (w == W_TRACEPAR)
+		s->tp_pos = i + 1;
+	return 0;
+}
+
+#define NL8 0x0a0a0a0a0a0a0a0aULL
+#define ONES8 0x0101010101010101ULL
+#define HIGH8 0x8080808080808080ULL
+
+/* Eight bytes per step (bpf_loop callback: verified once, inlined by the verifier): a word
+ * without '\n' costs a load and three ALU ops. */
+static long scan_step(__u64 index, void *data)
+{
+	struct scan_ctx *sc = data;
+	struct http_scratch *s = sc->s;
+	__u32 base = index * 8;
+	__u64 w, t;
+
+	if (base >= HTTP_WINDOW || base >= sc->n)
+		return 1;
+	barrier_var(base);
+	base &= HTTP_WINDOW - 1;
+	w = *(__u64 *)&s->buf[base];
+	t = w ^ NL8;
+	if (((t - ONES8) & ~t & HIGH8) == 0)
+		return 0;
+#pragma unroll
+	for (int k = 0; k < 8; k++) {
+		if (((w >> (8 * k)) & 0xff) == '\n' && scan_at(sc, s, base + k))
+			return 1;
+	}
+	return 0;
+}
+
+/* Finds the head's end and the headers kotel needs, in one pass over the window. With `multi`,
+ * body-less heads followed by another request (pipelining) are all found, up to HTTP_PIPELINE. */
+static __always_inline void scan_head(struct http_scratch *s, __u32 n, __u32 multi)
+{
+	struct scan_ctx sc = { .s = s, .n = n, .multi = multi };
+
+	s->hdr_end = 0;
+	s->clen_pos = 0;
+	s->te_pos = 0;
+	s->tp_pos = 0;
+	s->nseg = 0;
+	bpf_loop(HTTP_WINDOW / 8, scan_step, &sc, 0);
+}
+
+static __always_inline __s64 parse_content_length(struct http_scratch *s, __u32 n)
+{
+	__s64 v = 0;
+	__u32 pos = s->clen_pos;
+	bool digits = false;
+
+	for (int k = 0; k < 24; k++) {
+		__u32 i = pos + k;
+		if (i >= n || i >= HTTP_WINDOW)
+			break;
+		barrier_var(i);
+		char c = s->buf[i & (HTTP_WINDOW - 1)];
+		if (c == ' ' || c == '\t') {
+			if (digits)
+				break;
+			continue;
+		}
+		if (c < '0' || c > '9')
+			break;
+		digits = true;
+		v = v * 10 + (c - '0');
+	}
+	return digits ? v : -1;
+}
+
+static __always_inline bool header_is_chunked(struct http_scratch *s)
+{
+	/* "transfer-encoding: chunked" or "transfer-encoding:chunked" */
+	__u32 p = s->te_pos;
+	if (p == 0 || p + 28 >= HTTP_WINDOW)
+		return false;
+	barrier_var(p);
+	p &= HTTP_WINDOW - 1;
+	if (((*(__u64 *)&s->buf[p + 19] | LOWER8) & M7) == W_CHUNKED)
+		return true;
+	return ((*(__u64 *)&s->buf[p + 18] | LOWER8) & M7) == W_CHUNKED;
+}
+
+static __always_inline int hexval(char c)
+{
+	if (c >= '0' && c <= '9') return c - '0';
+	if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+	return -1;
+}
+
+/* "traceparent: 00-<32 hex trace id>-<16 hex parent id>-<2 hex flags>" into s->tp_*; global: verified once. */
+__noinline int parse_traceparent_g(struct http_scratch *s, __u32 n)
+{
+	__u8 *trace_id, *span_id;
+	__u32 p;
+	__u8 nonzero = 0;
+
+	if (!s)
+		return 0;
+	p = s->tp_pos;
+	trace_id = s->tp_trace_id;
+	span_id = s->tp_span_id;
+	if (p == 0)
+		return false;
+	p += 12;                                  /* past "traceparent:" */
+	if (p < HTTP_WINDOW && s->buf[p] == ' ')
+		p++;
+	if (p + 55 > n || p + 55 > HTTP_WINDOW)
+		return false;
+	barrier_var(p);
+	p &= HTTP_WINDOW - 1;
+	if (s->buf[p] != '0' || s->buf[p + 1] != '0' || s->buf[p + 2] != '-' || s->buf[p + 35] != '-' || s->buf[p + 52] != '-')
+		return false;
+	for (int k = 0; k < 16; k++) {
+		int hi = hexval(s->buf[p + 3 + 2 * k]), lo = hexval(s->buf[p + 4 + 2 * k]);
+		if (hi < 0 || lo < 0)
+			return false;
+		trace_id[k] = (hi << 4) | lo;
+		nonzero |= trace_id[k];
+	}
+	if (!nonzero)
+		return false;
+	nonzero = 0;
+	for (int k = 0; k < 8; k++) {
+		int hi = hexval(s->buf[p + 36 + 2 * k]), lo = hexval(s->buf[p + 37 + 2 * k]);
+		if (hi < 0 || lo < 0)
+			return false;
+		span_id[k] = (hi << 4) | lo;
+		nonzero |= span_id[k];
+	}
+	return nonzero != 0;
+}
+
+static __always_inline bool parse_traceparent(struct http_scratch *s, __u32 n, __u8 *trace_id, __u8 *span_id)
+{
+	if (!parse_traceparent_g(s, n))
+		return false;
+	__builtin_memcpy(trace_id, s->tp_trace_id, 16);
+	__builtin_memcpy(span_id, s->tp_span_id, 8);
+	return true;
+}
+
+static __always_inline void random_id(__u8 *id, int words)
+{
+	for (int k = 0; k < words; k++) {
+		__u32 r = bpf_get_prandom_u32();
+		if (k == 0)
+			r |= 1;                           /* never all zero */
+		__builtin_memcpy(id + 4 * k, &r, 4);
+	}
+}
+
+/* Reads the window of the call's first segment into scratch; returns the bytes read. */
+static __always_inline __u32 read_window(struct http_scratch *s, struct io *io)
+{
+	__u64 n = io->len;
+	if (n > HTTP_WINDOW)
+		n = HTTP_WINDOW;
+	/* clamp right before the read: the verifier needs the bound on this register */
+	n &= (HTTP_WINDOW * 2 - 1);
+	if (n > HTTP_WINDOW)
+		n = HTTP_WINDOW;
+	if (n == 0 || bpf_probe_read_user(s->buf, n, (void *)io->buf))
+		return 0;
+	*(__u64 *)&s->buf[n & (HTTP_WINDOW - 1)] = 0;   /* parsing never reads stale bytes as data */
+	return n;
+}
+
+static __always_inline void fill_tuple(struct http_conn *c, struct sock *sk)
+{
+	__u16 family = sk->__sk_common.skc_family;
+
+	c->family = family;
+	c->lport = sk->__sk_common.skc_num;
+	c->rport = bpf_ntohs(sk->__sk_common.skc_dport);
+	if (family == AF_INET) {
+		__builtin_memcpy(c->laddr, &sk->__sk_common.skc_rcv_saddr, 4);
+		__builtin_memcpy(c->raddr, &sk->__sk_common.skc_daddr, 4);
+		__builtin_memset(c->laddr + 4, 0, 12);
+		__builtin_memset(c->raddr + 4, 0, 12);
+	} else {
+		BPF_CORE_READ_INTO(&c->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&c->raddr, sk, __sk_common.skc_v6_daddr);
+	}
+}
+
+static __always_inline void thread_leave(__u32 tid)
+{
+	struct http_thread *th = bpf_map_lookup_elem(&threads, &tid);
+	if (th && th->active > 0)
+		__sync_fetch_and_sub(&th->active, 1);
+}
+
+/* Sends the oldest waiting request with the current response, and pops it. Global: verified once. */
+__noinline int emit_g(struct http_conn *c, __u64 end_ns, __u32 extra_flags)
+{
+	struct http_pending *p;
+	struct http_event *ev;
+	__u32 idx, n;
+
+	if (!c || c->q_len == 0)
+		return 0;
+	idx = c->q_head & (HTTP_PIPELINE - 1);
+	p = &c->q[idx];
+	if (c->role == HTTP_ROLE_SERVER)
+		thread_leave(p->tid);
+	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
+	if (!ev) {
+		kotel_stat_add(KOTEL_STAT_RINGBUF_FULL, 1);
+		goto pop;
+	}
+	ev->hdr.kind = KOTEL_EVENT_HTTP_EXCHANGE;
+	ev->hdr.version = 1;
+	ev->hdr.size = sizeof(*ev);
+	ev->hdr.ts_ns = end_ns;
+	ev->start_ns = p->start_ns;
+	ev->end_ns = end_ns;
+	ev->req_bytes = p->bytes;
+	ev->resp_bytes = c->resp_bytes;
+	__builtin_memcpy(ev->trace_id, p->trace_id, 16);
+	__builtin_memcpy(ev->span_id, p->span_id, 8);
+	__builtin_memcpy(ev->parent_id, p->parent_id, 8);
+	ev->tgid = c->tgid;
+	ev->tid = p->tid;
+	ev->family = c->family;
+	ev->lport = c->lport;
+	ev->rport = c->rport;
+	__builtin_memcpy(ev->laddr, c->laddr, 16);
+	__builtin_memcpy(ev->raddr, c->raddr, 16);
+	ev->status = c->status;
+	ev->req_head_len = p->head_len;
+	ev->resp_head_len = c->resp_state ? c->resp_head_len : 0;
+	ev->req_hdr_end = p->hdr_end;
+	ev->resp_hdr_end = c->resp_state ? c->resp_hdr_end : 0;
+	ev->role = c->role;
+	ev->flags = p->flags | extra_flags;
+	__builtin_memset(ev->_pad, 0, sizeof(ev->_pad));
+	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	__builtin_memcpy(ev->req_head, p->head, HTTP_HEAD_MAX);
+	if (c->resp_state)
+		__builtin_memcpy(ev->resp_head, c->resp_head, HTTP_HEAD_MAX);
+	else
+		__builtin_memset(ev->resp_head, 0, HTTP_HEAD_MAX);
+	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);
+	kotel_stat_add(KOTEL_STAT_RECORDS_SENT, 1);
+pop:
+	n = c->q_len;
+	c->q_len = n > 0 ? n - 1 : 0;
+	c->q_head++;
+	c->resp_state = 0;
+	c->resp_bytes = 0;
+	c->status = 0;
+	return 0;
+}
+
+#define emit(sk, c, end_ns, flags, tgid) emit_g(c, end_ns, flags)
+#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
+
+/* A request (its first bytes) leaves (client) or arrives (server). */
+/* Queues the request whose head starts at `start` (segment `seg` of the window's scan). */
+__noinline int on_request(struct http_conn *c, struct http_scratch *s, __u32 seg, __u32 start)
+{
+	struct http_pending *p;
+	__u32 idx, hs = req_head_size, end, n, tid;
+	__u64 ret, now;
+
+	if (!c || !s)
+		return 0;
+	n = s->n;
+	ret = s->ret;
+	tid = s->tid;
+	now = s->now;
+	if (c->q_len >= HTTP_PIPELINE) {
+		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+		return 0;
+	}
+	start &= HTTP_WINDOW - 1;
+	seg &= HTTP_PIPELINE - 1;
+	end = seg < s->nseg ? s->ends[seg] : 0;
+	s->tp_pos = seg < s->nseg ? s->tps[seg] : s->tp_pos;
+	idx = (c->q_head + c->q_len) & (HTTP_PIPELINE - 1);
+	p = &c->q[idx];
+	p->start_ns = now;
+	/* a pipelined head that is not the last one ends where the next begins */
+	p->bytes = seg + 1 < s->nseg && end > start ? end - start : ret - start;
+	p->tid = tid;
+	p->flags = 0;
+	p->hdr_end = end > start ? end - start : 0;
+	if (hs > HTTP_HEAD_MAX)
+		hs = HTTP_HEAD_MAX;
+	p->head_len = n - start < hs ? n - start : hs;
+	if (seg + 1 < s->nseg && end > start && end - start < p->head_len)
+		p->head_len = end - start;
+	__builtin_memcpy(p->head, &s->buf[start], HTTP_HEAD_MAX);
+	if (p->head_len < HTTP_HEAD_MAX)
+		p->head[p->head_len & (HTTP_HEAD_MAX - 1)] = 0;
+	__builtin_memset(p->parent_id, 0, 8);
+
+	if (c->role == HTTP_ROLE_SERVER) {
+		struct http_thread *th, zero = {};
+		if (parse_traceparent(s, n, p->trace_id, p->parent_id))
+			p->flags |= HTTP_F_REMOTE_PARENT;
+		else
+			random_id(p->trace_id, 4);
+		random_id(p->span_id, 2);
+		th = bpf_map_lookup_elem(&threads, &tid);
+		if (!th) {
+			bpf_map_update_elem(&threads, &tid, &zero, BPF_NOEXIST);
+			th = bpf_map_lookup_elem(&threads, &tid);
+		}
+		if (th) {
+			__sync_fetch_and_add(&th->active, 1);
+			__builtin_memcpy(th->trace_id, p->trace_id, 16);
+			__builtin_memcpy(th->span_id, p->span_id, 8);
+		} else {
+			kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+		}
+	} else {
+		struct http_thread *th = bpf_map_lookup_elem(&threads, &tid);
+		if (th && th->active == 1) {
+			__builtin_memcpy(p->trace_id, th->trace_id, 16);
+			__builtin_memcpy(p->parent_id, th->span_id, 8);
+			random_id(p->span_id, 2);
+			p->flags |= HTTP_F_KERNEL_PARENT;
+		} else if (parse_traceparent(s, n, p->trace_id, p->span_id)) {
+			p->flags |= HTTP_F_OWN_TRACEPARENT;
+		} else {
+			random_id(p->trace_id, 4);
+			random_id(p->span_id, 2);
+		}
+	}
+	c->q_len++;
+	return 0;
+}
+
+/* Reads the 5 bytes that end this call's data: "0\r\n\r\n" ends a chunked body. */
+static __always_inline bool ends_chunked(struct http_scratch *s, __u32 n, struct io *io)
+{
+	char t[8] = {};
+
+	if (io->len == io->ret && io->len == n && n >= 5 && n <= HTTP_WINDOW) {
+		__u32 at = (n - 5) & (HTTP_WINDOW - 1);
+		__builtin_memcpy(t, &s->buf[at], 5);
+	} else if (io->end >= 5) {
+		if (bpf_probe_read_user(t, 5, (void *)(io->end - 5)))
+			return false;
+	}
+	return t[0] == '0' && t[1] == '\r' && t[2] == '\n' && t[3] == '\r' && t[4] == '\n';
+}
+
+/* Data in the response direction. */
+static __always_inline void on_response_data(struct sock *sk, struct http_conn *c, struct http_scratch *s,
+					     struct io *io, bool have_io, __u64 now, __u32 tgid)
+{
+	__u32 n = 0;
+
+	if (c->q_len == 0)
+		return;   /* no request waiting: not an exchange we saw begin */
+	if (c->resp_state == 0) {
+		__u64 w = 0;
+		__u32 hs = resp_head_size;
+		__s64 clen;
+		__u32 body;
+
+		if (!have_io)
+			return;
+		n = read_window(s, io);
+		if (n < 12)
+			return;
+		w = *(__u64 *)s->buf;
+		if (!is_response(w))
+			return;
+		c->status = (s->buf[9] - '0') * 100 + (s->buf[10] - '0') * 10 + (s->buf[11] - '0');
+		if (c->status < 200 && c->status >= 100)
+			return;   /* interim response (100 Continue): the final one follows */
+		scan_head(s, n, 0);
+		c->resp_state = 1;
+		c->resp_start_ns = now;
+		c->resp_last_ns = now;
+		c->resp_bytes = io->ret;
+		c->resp_hdr_end = s->hdr_end;
+		if (hs > HTTP_HEAD_MAX)
+			hs = HTTP_HEAD_MAX;
+		c->resp_head_len = n < hs ? n : hs;
+		__builtin_memcpy(c->resp_head, s->buf, HTTP_HEAD_MAX);
+		if (c->resp_head_len < HTTP_HEAD_MAX)
+			c->resp_head[c->resp_head_len & (HTTP_HEAD_MAX - 1)] = 0;
+		c->resp_chunked = header_is_chunked(s);
+		c->resp_remaining = -1;
+		if (s->hdr_end == 0)
+			return;   /* head longer than the window: ended by the next response or the close */
+		body = io->ret > s->hdr_end ? io->ret - s->hdr_end : 0;
+		{
+			/* no body: 1xx, 204, 304, or a HEAD request */
+			struct http_pending *p = &c->q[c->q_head & (HTTP_PIPELINE - 1)];
+			if (c->status == 204 || c->status == 304 || *(__u32 *)p->head == 0x44414548) {
+				emit(sk, c, now, 0, tgid);
+				return;
+			}
+		}
+		if (c->resp_chunked) {
+			if (body >= 5 && ends_chunked(s, n, io))
+				emit(sk, c, now, 0, tgid);
+			return;
+		}
+		clen = s->clen_pos ? parse_content_length(s, n) : -1;
+		if (clen >= 0) {
+			c->resp_remaining = clen - body;
+			if (c->resp_remaining <= 0)
+				emit(sk, c, now, 0, tgid);
+		}
+		return;
+	}
+	/* body bytes */
+	c->resp_bytes += io->ret;
+	c->resp_last_ns = now;
+	if (c->resp_remaining >= 0) {
+		c->resp_remaining -= io->ret;
+		if (c->resp_remaining <= 0)
+			emit(sk, c, now, 0, tgid);
+	} else if (c->resp_chunked && have_io) {
+		if (ends_chunked(s, 0, io))
+			emit(sk, c, now, 0, tgid);
+	}
+}
+
+static __always_inline bool skip_task(struct task_struct *task, __u32 *tgid, __u32 *tid)
+{
+	if (task->flags & PF_KTHREAD)
+		return true;
+	if (bpf_core_field_exists(task->thread_info.status) && (task->thread_info.status & 0x0002 /* TS_COMPAT */))
+		return true;
+	*tgid = task->tgid;
+	*tid = task->pid;
+	return *tgid == self_tgid;
+}
+
+static __always_inline int handle(struct sock *sk, int ret, bool sending)
+{
+	struct task_struct *task;
+	struct http_scratch *s;
+	struct http_conn *c;
+	struct io io = {};
+	__u32 zero = 0, tgid, tid, n;
+	__u64 now, w = 0;
+	bool have_io, req_dir;
+
+	if (ret <= 0 || !sk)
+		return 0;
+	if (sk->sk_protocol != IPPROTO_TCP)
+		return 0;
+	if (sk->__sk_common.skc_family != AF_INET && sk->__sk_common.skc_family != AF_INET6)
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (skip_task(task, &tgid, &tid))
+		return 0;
+	have_io = current_io(task_regs(task), (__u64)ret, &io) == 0;
+
+	c = bpf_sk_storage_get(&conns, sk, 0, 0);
+	if (!c) {
+		/* protocol detection before any map work: 8 bytes */
+		if (!have_io || io.len < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf))
+			return 0;
+		if (!is_method(w))
+			return 0;   /* only a request can open an exchange */
+		c = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
+		if (!c) {
+			kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+			return 0;
+		}
+		c->role = sending ? HTTP_ROLE_CLIENT : HTTP_ROLE_SERVER;
+		c->tgid = tgid;
+		fill_tuple(c, sk);
+	}
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 0;
+	now = bpf_ktime_get_ns();
+	kotel_stat_add(KOTEL_STAT_EVENTS_SEEN, 1);
+	req_dir = (c->role == HTTP_ROLE_CLIENT) == sending;
+	if (!req_dir) {
+		on_response_data(sk, c, s, &io, have_io, now, tgid);
+		return 0;
+	}
+	/* request direction: a new request, or more bytes of the last one */
+	if (have_io && io.len >= 8) {
+		n = read_window(s, &io);
+		if (n >= 8 && is_method(*(__u64 *)s->buf)) {
+			__u32 segs;
+			scan_head(s, n, 1);
+			s->n = n;
+			s->ret = io.ret;
+			s->tid = tid;
+			s->now = now;
+			segs = s->nseg ? s->nseg : 1;
+#pragma clang loop unroll(disable)
+			for (__u32 k = 0; k < HTTP_PIPELINE; k++) {
+				if (k >= segs)
+					break;
+				on_request(c, s, k, k ? s->ends[(k - 1) & (HTTP_PIPELINE - 1)] : 0);
+			}
+			return 0;
+		}
+	}
+	if (c->q_len > 0) {
+		struct http_pending *p = &c->q[(c->q_head + c->q_len - 1) & (HTTP_PIPELINE - 1)];
+		p->bytes += (__u64)ret;
+	}
+	return 0;
+}
+
+SEC("tp_btf/sock_send_length")
+int BPF_PROG(sock_send_btf, struct sock *sk, int ret, int flags)
+{
+	return handle(sk, ret, true);
+}
+
+SEC("tp_btf/sock_recv_length")
+int BPF_PROG(sock_recv_btf, struct sock *sk, int ret, int flags)
+{
+	if (flags & MSG_PEEK)
+		return 0;
+	return handle(sk, ret, false);
+}
+
+/* Connection state changes: a close ends what is still open. */
+SEC("tp_btf/inet_sock_set_state")
+int BPF_PROG(sock_state_btf, struct sock *sk, int oldstate, int newstate)
+{
+	struct http_conn *c;
+	__u64 now;
+
+	if (newstate != TCP_CLOSE && newstate != TCP_FIN_WAIT1 && newstate != TCP_CLOSE_WAIT)
+		return 0;
+	c = bpf_sk_storage_get(&conns, sk, 0, 0);
+	if (!c || c->q_len == 0)
+		return 0;
+	now = bpf_ktime_get_ns();
+	/* A response without length ends with the connection: complete, not an error. */
+	if (c->resp_state && c->resp_remaining < 0 && !c->resp_chunked) {
+		emit(sk, c, c->resp_last_ns > c->resp_start_ns ? c->resp_last_ns : c->resp_start_ns, HTTP_F_CLOSE_DELIMITED, tgid);
+	}
+	if (newstate == TCP_CLOSE_WAIT)
+		return 0;   /* the peer may half-close and still read the answer */
+	for (int k = 0; k < HTTP_PIPELINE; k++) {
+		if (c->q_len == 0)
+			break;
+		emit(sk, c, now, HTTP_F_CLOSED, tgid);
+	}
+	return 0;
+}

@@ -1,0 +1,300 @@
+// SPDX-License-Identifier: GPL-2.0
+/* io_uring request latency: submit → complete correlated by the request pointer (user_data is
+ * the application's and may repeat), aggregated in the kernel per (process, opcode) into exact
+ * histograms; failures, CQ overflows and io-wq punts counted. No per-event user-space work. */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
+#include "iouring.h"
+#include "kotel_stats.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+const volatile __u32 sub_bits = 2;
+const volatile __u32 min_exp = 10;
+const volatile __u32 nbounds = 108;
+const volatile __u32 self_tgid = 0;
+
+/* Requests that never complete are evicted (LRU) and counted by user space as abandoned. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct iouring_start);
+} start SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct iouring_key);
+	__type(value, struct iouring_value);
+	__uint(map_flags, BPF_F_NO_PREALLOC);   /* series are created rarely: allocate on insert */
+} latency SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 2048);
+	__type(key, struct iouring_err_key);
+	__type(value, __u64);
+} errors SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 1024);
+	__type(key, __u32);
+	__type(value, __u64);
+} overflows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, IOURING_STAT_COUNT);
+	__type(key, __u32);
+	__type(value, __u64);
+} uring_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iouring_value);
+} scratch SEC(".maps");
+
+KOTEL_STATS_MAP();
+KOTEL_EXPORT_TYPE(struct iouring_start, iouring_start);
+KOTEL_EXPORT_TYPE(struct iouring_key, iouring_key);
+KOTEL_EXPORT_TYPE(struct iouring_value, iouring_value);
+KOTEL_EXPORT_TYPE(struct iouring_err_key, iouring_err_key);
+KOTEL_EXPORT_TYPE(enum iouring_stat, iouring_stat);
+KOTEL_EXPORT_TYPE(enum iouring_err_kind, iouring_err_kind);
+KOTEL_EXPORT_TYPE(enum kotel_stat, kotel_stat);
+KOTEL_EXPORT_TYPE(struct kotel_event_header, kotel_event_header);
+KOTEL_EXPORT_TYPE(enum kotel_event_kind, kotel_event_kind);
+KOTEL_EXPORT_TYPE(enum io_uring_op, io_uring_op);   /* the opcode names, from the kernel's BTF */
+
+static __always_inline void uring_stat_add(__u32 slot)
+{
+	__u64 *v = bpf_map_lookup_elem(&uring_stats, &slot);
+	if (v)
+		*v += 1;
+}
+
+static __always_inline struct iouring_value *series(__u32 tgid, __u32 opcode)
+{
+	struct iouring_key key = { .tgid = tgid, .opcode = opcode };
+	struct iouring_value *v = bpf_map_lookup_elem(&latency, &key);
+	__u32 zero = 0;
+
+	if (v)
+		return v;
+	v = bpf_map_lookup_elem(&scratch, &zero);   /* never written: all zero */
+	if (!v)
+		return NULL;
+	bpf_map_update_elem(&latency, &key, v, BPF_NOEXIST);
+	v = bpf_map_lookup_elem(&latency, &key);
+	if (v && (bpf_get_current_pid_tgid() >> 32) == tgid)
+		bpf_get_current_comm(v->comm, sizeof(v->comm));
+	if (!v)
+		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+	return v;
+}
+
+static __always_inline void count_error(__u32 tgid, __u32 opcode, __s32 err, __u32 kind)
+{
+	struct iouring_err_key k = { .tgid = tgid, .opcode = opcode, .err = err, .kind = kind };
+	__u64 *n = bpf_map_lookup_elem(&errors, &k), zero = 0;
+
+	if (!n) {
+		bpf_map_update_elem(&errors, &k, &zero, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(&errors, &k);
+	}
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+}
+
+static __always_inline void on_submit(__u64 req, __u32 opcode)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct iouring_start *s;
+
+	if (tgid == self_tgid)
+		return;
+	uring_stat_add(IOURING_STAT_SUBMITTED);
+	/* Create the series in the submitter's context, where its comm is known (one lookup when it exists). */
+	series(tgid, opcode);
+	s = bpf_map_lookup_elem(&start, &req);
+	if (s) {
+		/* The allocator recycled this request: its previous use completed unseen. */
+		uring_stat_add(IOURING_STAT_REPLACED);
+		s->ts_ns = bpf_ktime_get_ns();
+		s->tgid = tgid;
+		s->opcode = opcode;
+		s->cgroup_id = bpf_get_current_cgroup_id();
+		return;
+	}
+	struct iouring_start fresh = {
+		.ts_ns = bpf_ktime_get_ns(),
+		.cgroup_id = bpf_get_current_cgroup_id(),
+		.tgid = tgid,
+		.opcode = opcode,
+	};
+	if (bpf_map_update_elem(&start, &req, &fresh, BPF_ANY))
+		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+}
+
+static __always_inline void on_complete(__u64 req, __s32 res, __u32 cflags)
+{
+	struct iouring_start *s = bpf_map_lookup_elem(&start, &req);
+	struct iouring_value *v;
+	__u64 now, lat;
+	__u32 tgid, opcode;
+
+	if (!s) {
+		uring_stat_add(IOURING_STAT_UNMATCHED);
+		return;
+	}
+	now = bpf_ktime_get_ns();
+	lat = now - s->ts_ns;
+	tgid = s->tgid;
+	opcode = s->opcode;
+	if (cflags & IOURING_CQE_F_MORE) {
+		/* Multishot: keep the entry; the next completion is timed from this one. */
+		s->ts_ns = now;
+		uring_stat_add(IOURING_STAT_MORE);
+	} else {
+		__u64 cg = s->cgroup_id;
+		bpf_map_delete_elem(&start, &req);
+		uring_stat_add(IOURING_STAT_COMPLETED);
+		v = series(tgid, opcode);
+		if (v)
+			v->cgroup_id = cg;
+		goto record;
+	}
+	v = series(tgid, opcode);
+record:
+	kotel_stat_add(KOTEL_STAT_EVENTS_SEEN, 1);
+	if (v)
+		kotel_hist_add(v, lat, kotel_hist_bucket(lat, sub_bits, min_exp, nbounds));
+	if (res < 0)
+		count_error(tgid, opcode, res, IOURING_ERR_COMPLETION);
+}
+
+static __always_inline void on_async_work(__u64 req, __u32 opcode)
+{
+	struct iouring_start *s = bpf_map_lookup_elem(&start, &req);
+	__u32 tgid = s ? s->tgid : bpf_get_current_pid_tgid() >> 32;
+	struct iouring_value *v;
+
+	if (tgid == self_tgid)
+		return;
+	v = series(tgid, opcode);
+	if (v)
+		__sync_fetch_and_add(&v->async_work, 1);
+}
+
+static __always_inline void on_req_failed(__u64 req, __u32 opcode, __s32 error)
+{
+	struct iouring_start *s = bpf_map_lookup_elem(&start, &req);
+	__u32 tgid = s ? s->tgid : bpf_get_current_pid_tgid() >> 32;
+
+	if (tgid == self_tgid)
+		return;
+	count_error(tgid, opcode, error, IOURING_ERR_REQ_FAILED);
+}
+
+static __always_inline void on_overflow(void)
+{
+	/* Overflows are posted from the ring owner's task context (task work, or its io-wq
+	 * threads, which share its thread group). */
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 *n, zero = 0;
+
+	if (tgid == self_tgid)
+		return;
+	n = bpf_map_lookup_elem(&overflows, &tgid);
+	if (!n) {
+		bpf_map_update_elem(&overflows, &tgid, &zero, BPF_NOEXIST);
+		n = bpf_map_lookup_elem(&overflows, &tgid);
+	}
+	if (n)
+		__sync_fetch_and_add(n, 1);
+	else
+		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+}
+
+/* ---- tp_btf (the argument shapes of 6.x; an older kernel's shapes fail verification and
+ * the loader falls back to the classic tracepoints, whose records name their fields) ---- */
+
+SEC("tp_btf/io_uring_submit_req")
+int BPF_PROG(io_uring_submit_req_btf, struct io_kiocb *req)
+{
+	on_submit((__u64)req, req->opcode);
+	return 0;
+}
+
+SEC("tp_btf/io_uring_complete")
+int BPF_PROG(io_uring_complete_btf, void *ring, void *req, struct io_uring_cqe *cqe)
+{
+	on_complete((__u64)req, cqe->res, cqe->flags);
+	return 0;
+}
+
+SEC("tp_btf/io_uring_queue_async_work")
+int BPF_PROG(io_uring_queue_async_work_btf, struct io_kiocb *req, int rw)
+{
+	on_async_work((__u64)req, req->opcode);
+	return 0;
+}
+
+SEC("tp_btf/io_uring_req_failed")
+int BPF_PROG(io_uring_req_failed_btf, const struct io_uring_sqe *sqe, struct io_kiocb *req, int error)
+{
+	on_req_failed((__u64)req, req->opcode, error);
+	return 0;
+}
+
+SEC("tp_btf/io_uring_cqe_overflow")
+int BPF_PROG(io_uring_cqe_overflow_btf)
+{
+	on_overflow();
+	return 0;
+}
+
+/* ---- classic tracepoints ---- */
+
+SEC("tracepoint/io_uring/io_uring_submit_req")
+int io_uring_submit_req_tp(struct trace_event_raw_io_uring_submit_req *ctx)
+{
+	on_submit((__u64)BPF_CORE_READ(ctx, req), BPF_CORE_READ(ctx, opcode));
+	return 0;
+}
+
+SEC("tracepoint/io_uring/io_uring_complete")
+int io_uring_complete_tp(struct trace_event_raw_io_uring_complete *ctx)
+{
+	on_complete((__u64)BPF_CORE_READ(ctx, req), BPF_CORE_READ(ctx, res), BPF_CORE_READ(ctx, cflags));
+	return 0;
+}
+
+SEC("tracepoint/io_uring/io_uring_queue_async_work")
+int io_uring_queue_async_work_tp(struct trace_event_raw_io_uring_queue_async_work *ctx)
+{
+	on_async_work((__u64)BPF_CORE_READ(ctx, req), BPF_CORE_READ(ctx, opcode));
+	return 0;
+}
+
+SEC("tracepoint/io_uring/io_uring_req_failed")
+int io_uring_req_failed_tp(struct trace_event_raw_io_uring_req_failed *ctx)
+{
+	on_req_failed((__u64)BPF_CORE_READ(ctx, req), BPF_CORE_READ(ctx, opcode), BPF_CORE_READ(ctx, error));
+	return 0;
+}
+
+SEC("tracepoint/io_uring/io_uring_cqe_overflow")
+int io_uring_cqe_overflow_tp(void *ctx)
+{
+	on_overflow();
+	return 0;
+}

@@ -1,0 +1,177 @@
+// The `http` receiver: HTTP/1.x exchanges paired in the kernel (one record per exchange)
+// become server/client spans and the http.{server,client}.request.duration histograms.
+import type { HrTime } from '@opentelemetry/api';
+import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import { RingReader, forEachRecord } from '../../../native/index.ts';
+import { loadAndAttach, objectPath, u32, variantAvailable, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { kernelStatsSource, programStatsSource, ringStatsSource } from '../../bpf/telemetry.ts';
+import { resourceMetrics } from '../../pipeline/metric-data.ts';
+import { receiverScope } from '../../pipeline/scope.ts';
+import {
+  METRIC_HTTP_CLIENT_REQUEST_BODY_SIZE, METRIC_HTTP_CLIENT_REQUEST_DURATION, METRIC_HTTP_CLIENT_RESPONSE_BODY_SIZE,
+  METRIC_HTTP_SERVER_REQUEST_BODY_SIZE, METRIC_HTTP_SERVER_REQUEST_DURATION, METRIC_HTTP_SERVER_RESPONSE_BODY_SIZE,
+} from '../../semconv/attributes.ts';
+import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
+import { decodeHttpExchange, HTTP_EVENT_SIZE } from './decode.ts';
+import { KotelEventKind } from '../../bpf/kotel-event.layout.ts';
+import { attributesKey, HistogramSet } from './metrics.ts';
+import { exchangeSpan, mapExchange, type MappingOptions } from './mapping.ts';
+import { DEFAULT_SIZE_BUCKETS, httpSchema, withDefaults, type HttpSettings } from './settings.ts';
+import { PathTemplater } from './templater.ts';
+
+const OBJECT = 'http.bpf.o';
+export const HTTP_PROGRAMS = ['sock_send_btf', 'sock_recv_btf', 'sock_state_btf'];
+const VARIANTS: HookVariant[] = [
+  { kind: 'tp_btf', programs: HTTP_PROGRAMS, tracepoint: 'sock/sock_send_length' },
+];
+const SCOPE = receiverScope('http');
+const RETIRE_AFTER_COLLECTIONS = 3;
+
+interface ProcessMetrics { comm: string; sets: HistogramSet[]; deadCollections: number }
+
+class HttpReceiver implements Receiver {
+  readonly id: string;
+  attachedTo = '';
+  private readonly ctx: ReceiverContext<HttpSettings>;
+  private readonly settings: HttpSettings;
+  private readonly mapping: MappingOptions;
+  private loaded: LoadedProgram | undefined;
+  private ring: RingReader | undefined;
+  private decodeErrors = 0;
+  private state: 'idle' | 'running' | 'draining' | 'stopped' = 'idle';
+  private readonly byProcess = new Map<number, ProcessMetrics>();
+  private finalMetrics: ResourceMetrics[] | undefined;
+  exchanges = 0;
+
+  constructor(ctx: ReceiverContext<HttpSettings>) {
+    this.ctx = ctx;
+    this.id = ctx.id;
+    this.settings = withDefaults(ctx.settings);
+    this.mapping = {
+      templater: new PathTemplater(this.settings.routes),
+      captureQuery: this.settings.capture_query,
+      captureUserAgent: this.settings.capture_user_agent,
+    };
+  }
+
+  async start(): Promise<void> {
+    this.loaded = loadAndAttach({
+      receiver: this.id,
+      object: OBJECT,
+      variants: VARIANTS,
+      globals: {
+        self_tgid: u32(process.pid),
+        req_head_size: u32(this.settings.request_head_size),
+        resp_head_size: u32(this.settings.response_head_size),
+      },
+    });
+    const { object, variant, skipped } = this.loaded;
+    this.attachedTo = 'tp_btf/sock_send_length+sock_recv_length';
+    for (const s of skipped) this.ctx.diag.info(`${this.id}: not using ${s}`);
+    if (this.ctx.bpfRunTimeStats) object.enableRunTimeStats();
+    this.ring = new RingReader(object.map('events'), (batch, count) => this.onBatch(batch, count), { intervalMs: 10 });
+    this.ring.unref();
+    const t = this.ctx.selfTelemetry;
+    t.addSource(ringStatsSource(this.id, this.ring, () => this.decodeErrors));
+    t.addSource(kernelStatsSource(this.id, object.map('stats')));
+    t.addSource(programStatsSource(object, variant.programs));
+    this.state = 'running';
+  }
+
+  private setsFor(tgid: number, comm: string): HistogramSet[] {
+    let p = this.byProcess.get(tgid);
+    if (!p) {
+      const exp = this.settings.histogram === 'exponential';
+      const d = this.settings.duration_buckets;
+      p = {
+        comm,
+        deadCollections: 0,
+        sets: [
+          new HistogramSet(METRIC_HTTP_SERVER_REQUEST_DURATION, 's', 'Duration of HTTP server requests.', d, exp),
+          new HistogramSet(METRIC_HTTP_CLIENT_REQUEST_DURATION, 's', 'Duration of HTTP client requests.', d, exp),
+          new HistogramSet(METRIC_HTTP_SERVER_REQUEST_BODY_SIZE, 'By', 'Size of HTTP server request bodies.', DEFAULT_SIZE_BUCKETS, exp),
+          new HistogramSet(METRIC_HTTP_SERVER_RESPONSE_BODY_SIZE, 'By', 'Size of HTTP server response bodies.', DEFAULT_SIZE_BUCKETS, exp),
+          new HistogramSet(METRIC_HTTP_CLIENT_REQUEST_BODY_SIZE, 'By', 'Size of HTTP client request bodies.', DEFAULT_SIZE_BUCKETS, exp),
+          new HistogramSet(METRIC_HTTP_CLIENT_RESPONSE_BODY_SIZE, 'By', 'Size of HTTP client response bodies.', DEFAULT_SIZE_BUCKETS, exp),
+        ],
+      };
+      this.byProcess.set(tgid, p);
+    }
+    return p.sets;
+  }
+
+  private onBatch(batch: Buffer, count: number): void {
+    if (this.state !== 'running' && this.state !== 'draining') return;
+    const now = this.ctx.clock.now();
+    forEachRecord(batch, count, (view, offset, length) => {
+      if (length < HTTP_EVENT_SIZE || view.getUint16(offset, true) !== KotelEventKind.KOTEL_EVENT_HTTP_EXCHANGE) {
+        this.decodeErrors++;
+        return;
+      }
+      const ex = decodeHttpExchange(batch, offset, view);
+      const m = mapExchange(ex, this.mapping);
+      this.exchanges++;
+      const sets = this.setsFor(ex.tgid, ex.comm);
+      const key = attributesKey(m.metricAttributes);
+      const base = m.server ? 0 : 1;
+      sets[base].record(key, m.metricAttributes, Number(ex.endNs - ex.startNs) / 1e9, now);
+      if (m.requestBodySize !== undefined) sets[m.server ? 2 : 4].record(key, m.metricAttributes, m.requestBodySize, now);
+      if (m.responseBodySize !== undefined) sets[m.server ? 3 : 5].record(key, m.metricAttributes, m.responseBodySize, now);
+      if (this.ctx.emitSpan) {
+        const resource = this.ctx.processes.resource(ex.tgid, ex.comm);
+        this.ctx.emitSpan(exchangeSpan(ex, m, this.ctx.clock.toHrTime(ex.startNs), this.ctx.clock.toHrTime(ex.endNs), resource, SCOPE));
+      }
+    });
+  }
+
+  collectMetrics(now: HrTime): ResourceMetrics[] {
+    if (this.finalMetrics) return this.finalMetrics;
+    const out: ResourceMetrics[] = [];
+    for (const [tgid, p] of this.byProcess) {
+      const metrics = p.sets.map((s) => s.data(now)).filter((d) => d !== undefined);
+      if (metrics.length) out.push(resourceMetrics(this.ctx.processes.resource(tgid, p.comm), SCOPE, metrics));
+      // An exited process's series are exported a few more times, then forgotten (bounded memory).
+      if (!this.ctx.processes.isAlive(tgid) && ++p.deadCollections > RETIRE_AFTER_COLLECTIONS) this.byProcess.delete(tgid);
+    }
+    return out;
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.state === 'stopped') return;
+    const wasRunning = this.state === 'running';
+    this.state = 'draining';
+    const loaded = this.loaded;
+    if (loaded && this.ring && wasRunning) {
+      for (const p of loaded.variant.programs) loaded.object.detach(p);
+      await new Promise((r) => setTimeout(r, 50));
+      this.ring.close();
+      this.finalMetrics = this.collectMetrics(this.ctx.clock.now());
+    }
+    this.ring?.close();
+    loaded?.object.close();
+    this.loaded = undefined;
+    this.state = 'stopped';
+  }
+}
+
+function checkHttp(_settings: HttpSettings): CheckItem[] {
+  const items: CheckItem[] = [];
+  let usable = false;
+  for (const v of VARIANTS) {
+    const missing = variantAvailable(v);
+    items.push({ what: `hook ${v.kind} sock:sock_send_length/sock_recv_length`, ok: !missing, detail: missing ?? 'available' });
+    usable ||= !missing;
+  }
+  items.push({ what: 'BPF object', ok: true, detail: objectPath(OBJECT) });
+  if (!usable) items.push({ what: 'receiver', ok: false, detail: 'no hook available', fix: 'Linux with BTF and the sock:sock_send_length tracepoint (6.x) is required' });
+  return items;
+}
+
+export const httpReceiver: ReceiverFactory<HttpSettings> = {
+  type: 'http',
+  description: 'HTTP/1.x exchanges paired in the kernel as server/client spans and request-duration histograms',
+  signals: ['traces', 'metrics'],
+  schema: httpSchema,
+  check: checkHttp,
+  create: (ctx) => new HttpReceiver(ctx),
+};

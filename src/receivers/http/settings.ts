@@ -1,0 +1,47 @@
+// Settings of the http receiver and their JSON Schema (defaults applied by the loader).
+export interface HttpSettings {
+  request_head_size: number;
+  response_head_size: number;
+  /** Route templates, e.g. "/users/{id}/orders/{order}": a matching path gets this route. */
+  routes: string[];
+  capture_query: boolean;
+  capture_user_agent: boolean;
+  histogram: 'explicit' | 'exponential';
+  /** Explicit bucket bounds in seconds (semantic-convention default). */
+  duration_buckets: number[];
+  hook: 'auto' | 'tp_btf';
+}
+
+export const DEFAULT_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+export const DEFAULT_SIZE_BUCKETS = [0, 100, 1000, 10_000, 100_000, 1_000_000, 10_000_000, 100_000_000];
+
+export const httpSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    request_head_size: { description: 'Bytes of each request head captured in the kernel.', type: 'integer', minimum: 64, maximum: 256, default: 256 },
+    response_head_size: { description: 'Bytes of each response head captured in the kernel.', type: 'integer', minimum: 64, maximum: 256, default: 256 },
+    routes: {
+      description: 'Route templates such as /users/{id}; paths that match none are templated automatically (ids, numbers, UUIDs, hashes → placeholders).',
+      type: 'array', items: { type: 'string', pattern: '^/' }, default: [],
+    },
+    capture_query: { description: 'Export url.query (off: query strings are removed).', type: 'boolean', default: false },
+    capture_user_agent: { description: 'Export user_agent.original (opt-in).', type: 'boolean', default: false },
+    histogram: { enum: ['explicit', 'exponential'], default: 'explicit' },
+    duration_buckets: { type: 'array', items: { type: 'number', minimum: 0 }, minItems: 1, default: DEFAULT_DURATION_BUCKETS },
+    hook: { enum: ['auto', 'tp_btf'], default: 'auto' },
+  },
+} as const;
+
+export function withDefaults(s: Partial<HttpSettings>): HttpSettings {
+  return {
+    request_head_size: s.request_head_size ?? 256,
+    response_head_size: s.response_head_size ?? 256,
+    routes: s.routes ?? [],
+    capture_query: s.capture_query ?? false,
+    capture_user_agent: s.capture_user_agent ?? false,
+    histogram: s.histogram ?? 'explicit',
+    duration_buckets: s.duration_buckets ?? DEFAULT_DURATION_BUCKETS,
+    hook: s.hook ?? 'auto',
+  };
+}

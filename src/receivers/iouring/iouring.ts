@@ -1,0 +1,300 @@
+// The `iouring` receiver: io_uring request latency (submit → complete, correlated by the request
+// pointer in the kernel) per process and opcode as exact in-kernel histograms; failed
+// completions by errno, failed requests, CQ overflows and io-wq punts as counters, and the
+// failures and overflows also as warning log records (one per process and kind per sweep).
+import { SeverityNumber, type HrTime } from '@opentelemetry/api';
+import { AggregationTemporality, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import type { BpfMap } from '../../../native/index.ts';
+import { readCString } from '../../bpf/records.ts';
+import { loadAndAttach, u32, variantAvailable, objectPath, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { kernelStatsSource, programStatsSource } from '../../bpf/telemetry.ts';
+import {
+  ATTR_ERROR_TYPE, ATTR_KOTEL_REASON, ATTR_KOTEL_RECEIVER, ATTR_LINUX_IO_URING_OCCURRENCES, ATTR_LINUX_IO_URING_OPCODE,
+  METRIC_LINUX_IO_URING_ASYNC_WORK, METRIC_LINUX_IO_URING_CQ_OVERFLOWS, METRIC_LINUX_IO_URING_ERRORS,
+  METRIC_LINUX_IO_URING_FAILED_REQUESTS, METRIC_LINUX_IO_URING_REQUEST_DURATION,
+} from '../../semconv/attributes.ts';
+import { errnoName, errnoText } from '../../semconv/errno.ts';
+import { ioUringOpcodeName } from '../../semconv/io-uring.ts';
+import { histogram, monotonicSum, resourceMetrics, type HistogramPoint, type Point } from '../../pipeline/metric-data.ts';
+import { boundsNs, HistogramTemporality, layoutFromSettings, readKernelHistogram, type HistogramLayout, type KernelHistogram } from '../../pipeline/kernel-histogram.ts';
+import { receiverScope } from '../../pipeline/scope.ts';
+import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
+import { IouringErrKey, IouringErrKind, IouringKey, IouringStat, IouringValue } from './iouring.layout.ts';
+import { iouringSchema, withDefaults, type IouringSettings } from './settings.ts';
+
+const OBJECT = 'iouring.bpf.o';
+const EVENTS = ['io_uring_submit_req', 'io_uring_complete', 'io_uring_queue_async_work', 'io_uring_req_failed', 'io_uring_cqe_overflow'];
+export const IOURING_VARIANTS: HookVariant[] = [
+  { kind: 'tp_btf', programs: EVENTS.map((e) => `${e}_btf`), tracepoint: 'io_uring/io_uring_complete' },
+  { kind: 'tracepoint', programs: EVENTS.map((e) => `${e}_tp`), tracepoint: 'io_uring/io_uring_complete' },
+];
+const SCOPE = receiverScope('iouring');
+const NS = 1e9;
+const SWEEP_MS = 1000;
+
+export interface UringSeries { tgid: number; opcode: number; asyncWork: number; comm: string; hist: KernelHistogram }
+
+export function decodeUringSeries(keys: Buffer, values: Buffer, count: number, layout: HistogramLayout): UringSeries[] {
+  const out: UringSeries[] = [];
+  for (let i = 0; i < count; i++) {
+    const k = i * IouringKey.size, v = i * IouringValue.size;
+    out.push({
+      tgid: keys.readUInt32LE(k + IouringKey.fields.tgid.offset),
+      opcode: keys.readUInt32LE(k + IouringKey.fields.opcode.offset),
+      asyncWork: Number(values.readBigUInt64LE(v + IouringValue.fields.async_work.offset)),
+      comm: readCString(values, v + IouringValue.fields.comm.offset, IouringValue.fields.comm.size),
+      hist: readKernelHistogram(values, v, IouringValue.fields, layout),
+    });
+  }
+  return out;
+}
+
+interface ErrEntry { tgid: number; opcode: number; err: number; kind: number; count: number; key: Buffer }
+
+class IouringReceiver implements Receiver {
+  readonly id: string;
+  attachedTo = '';
+  private readonly ctx: ReceiverContext<IouringSettings>;
+  private readonly settings: IouringSettings;
+  private readonly layout: HistogramLayout;
+  private readonly boundsSeconds: number[];
+  private readonly temporality: HistogramTemporality;
+  private readonly logged = new Map<string, number>();   // counts already reported as log records
+  private loaded: LoadedProgram | undefined;
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private startTime: HrTime = [0, 0];
+  private finalMetrics: ResourceMetrics[] | undefined;
+  private state: 'idle' | 'running' | 'stopped' = 'idle';
+
+  constructor(ctx: ReceiverContext<IouringSettings>) {
+    this.ctx = ctx;
+    this.id = ctx.id;
+    this.settings = withDefaults(ctx.settings);
+    this.layout = layoutFromSettings(this.settings.histogram);
+    this.boundsSeconds = boundsNs(this.layout).map((b) => b / NS);
+    this.temporality = new HistogramTemporality(this.settings.temporality === 'delta');
+  }
+
+  async start(): Promise<void> {
+    this.startTime = this.ctx.clock.now();
+    this.loaded = loadAndAttach({
+      receiver: this.id,
+      object: OBJECT,
+      variants: IOURING_VARIANTS,
+      force: this.settings.hook === 'auto' ? undefined : this.settings.hook,
+      globals: {
+        sub_bits: u32(this.layout.subBits), min_exp: u32(this.layout.minExp), nbounds: u32(this.layout.nbounds),
+        self_tgid: u32(process.pid),
+      },
+    });
+    const { object, variant, skipped } = this.loaded;
+    this.attachedTo = `${variant.kind}/io_uring_complete`;
+    for (const x of skipped) this.ctx.diag.info(`${this.id}: not using ${x}`);
+    object.enableRunTimeStats();
+    const t = this.ctx.selfTelemetry;
+    t.addSource(kernelStatsSource(this.id, object.map('stats')));
+    t.addSource(programStatsSource(object, variant.programs));
+    let unmatched = 0, abandoned = 0;
+    t.addSource((observe) => {
+      try {
+        const stats = object.map('uring_stats');
+        unmatched = readSlot(stats, IouringStat.IOURING_STAT_UNMATCHED);
+        // Every submit either completed, is still in flight, or was evicted/replaced: abandoned.
+        const live = object.map('start').dump().count;
+        abandoned = Math.max(0, readSlot(stats, IouringStat.IOURING_STAT_SUBMITTED) - readSlot(stats, IouringStat.IOURING_STAT_COMPLETED) - live);
+      } catch { /* closed */ }
+      observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: this.id, [ATTR_KOTEL_REASON]: 'unmatched_completion' }, unmatched);
+      observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: this.id, [ATTR_KOTEL_REASON]: 'abandoned_request' }, abandoned);
+    });
+    if (this.ctx.emitLog) this.sweepTimer = setInterval(() => this.sweepLogs(), SWEEP_MS).unref();
+    this.state = 'running';
+  }
+
+  private readErrors(): ErrEntry[] {
+    const { count, keys, values } = this.loaded!.object.map('errors').dump();
+    const F = IouringErrKey.fields;
+    const out: ErrEntry[] = [];
+    for (let i = 0; i < count; i++) {
+      const k = i * IouringErrKey.size;
+      out.push({
+        tgid: keys.readUInt32LE(k + F.tgid.offset), opcode: keys.readUInt32LE(k + F.opcode.offset),
+        err: keys.readInt32LE(k + F.err.offset), kind: keys.readUInt32LE(k + F.kind.offset),
+        count: Number(values.readBigUInt64LE(i * 8)), key: keys.subarray(k, k + IouringErrKey.size),
+      });
+    }
+    return out;
+  }
+
+  private readOverflows(): Array<{ tgid: number; count: number; key: Buffer }> {
+    const { count, keys, values } = this.loaded!.object.map('overflows').dump();
+    return Array.from({ length: count }, (_, i) => ({ tgid: keys.readUInt32LE(i * 4), count: Number(values.readBigUInt64LE(i * 8)), key: keys.subarray(i * 4, i * 4 + 4) }));
+  }
+
+  /** Warning log records for new failed requests and CQ overflows (counts since the last sweep). */
+  private sweepLogs(): void {
+    if (!this.loaded || !this.ctx.emitLog) return;
+    const now = this.ctx.clock.now();
+    for (const e of this.readErrors()) {
+      if (e.kind !== IouringErrKind.IOURING_ERR_REQ_FAILED) continue;
+      const key = `f|${e.tgid}|${e.opcode}|${e.err}`;
+      const n = e.count - (this.logged.get(key) ?? 0);
+      if (n <= 0) continue;
+      this.logged.set(key, e.count);
+      const op = ioUringOpcodeName(e.opcode), name = errnoName(-e.err);
+      this.emit(now, e.tgid, `io_uring ${op} request failed: ${name} (${errnoText(-e.err)})${n > 1 ? ` (${n} times)` : ''}`,
+        { [ATTR_LINUX_IO_URING_OPCODE]: op, [ATTR_ERROR_TYPE]: name, [ATTR_LINUX_IO_URING_OCCURRENCES]: n });
+    }
+    for (const o of this.readOverflows()) {
+      const key = `o|${o.tgid}`;
+      const n = o.count - (this.logged.get(key) ?? 0);
+      if (n <= 0) continue;
+      this.logged.set(key, o.count);
+      this.emit(now, o.tgid, `io_uring completion queue overflowed: ${n} completion${n > 1 ? 's' : ''} held back (the application reaps completions too slowly)`,
+        { [ATTR_ERROR_TYPE]: 'cq_overflow', [ATTR_LINUX_IO_URING_OCCURRENCES]: n });
+    }
+  }
+
+  private emit(time: HrTime, tgid: number, body: string, attributes: Record<string, string | number>): void {
+    const record: ReadableLogRecord = {
+      hrTime: time, hrTimeObserved: time, severityNumber: SeverityNumber.WARN, severityText: 'WARN', body,
+      resource: this.ctx.processes.resource(tgid), instrumentationScope: SCOPE, attributes, droppedAttributesCount: 0,
+    };
+    this.ctx.emitLog!(record);
+  }
+
+  collectMetrics(now: HrTime): ResourceMetrics[] {
+    if (this.finalMetrics) return this.finalMetrics;
+    const object = this.loaded?.object;
+    if (!object || this.state !== 'running') return [];
+    const { count, keys, values } = object.map('latency').dump();
+    const series = decodeUringSeries(keys, values, count, this.layout);
+    const out = this.build(series, this.readErrors(), this.readOverflows(), now as [number, number]);
+    this.retire(series);
+    return out;
+  }
+
+  private build(series: UringSeries[], errors: ErrEntry[], overflows: Array<{ tgid: number; count: number }>, now: [number, number]): ResourceMetrics[] {
+    const start = this.startTime as [number, number];
+    const temporality = this.settings.temporality === 'delta' ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
+    const t = this.temporality;
+    interface Proc { hist: HistogramPoint[]; async: Point[]; errs: Point[]; failed: Point[]; overflow: Point[] }
+    const procs = new Map<number, Proc>();
+    const comms = new Map(series.map((s) => [s.tgid, s.comm]));
+    const proc = (tgid: number) => {
+      let p = procs.get(tgid);
+      if (!p) procs.set(tgid, (p = { hist: [], async: [], errs: [], failed: [], overflow: [] }));
+      return p;
+    };
+    const point = (key: string, value: number, attributes: Record<string, string>): Point => {
+      const n = t.nextCount(key, value, now, start);
+      return { attributes, value: n.value, startTime: n.start };
+    };
+    for (const s of series) {
+      const op = ioUringOpcodeName(s.opcode);
+      const attributes = { [ATTR_LINUX_IO_URING_OPCODE]: op };
+      const p = proc(s.tgid);
+      if (s.asyncWork) p.async.push(point(`a|${s.tgid}|${s.opcode}`, s.asyncWork, attributes));
+      if (!s.hist.count) continue;
+      const next = t.next(`${s.tgid}|${s.opcode}`, s.hist, now, start);
+      if (!next) continue;
+      p.hist.push({
+        attributes, startTime: next.start, count: next.h.count, sum: next.h.sum / NS, counts: next.h.counts,
+        min: next.h.min !== undefined ? next.h.min / NS : undefined, max: next.h.max !== undefined ? next.h.max / NS : undefined,
+      });
+    }
+    for (const e of errors) {
+      const attributes = { [ATTR_LINUX_IO_URING_OPCODE]: ioUringOpcodeName(e.opcode), [ATTR_ERROR_TYPE]: errnoName(-e.err) };
+      const target = e.kind === IouringErrKind.IOURING_ERR_REQ_FAILED ? proc(e.tgid).failed : proc(e.tgid).errs;
+      target.push(point(`e|${e.kind}|${e.tgid}|${e.opcode}|${e.err}`, e.count, attributes));
+    }
+    for (const o of overflows) proc(o.tgid).overflow.push(point(`o|${o.tgid}`, o.count, {}));
+    const out: ResourceMetrics[] = [];
+    for (const [tgid, p] of procs) {
+      const metrics: MetricData[] = [];
+      if (p.hist.length) metrics.push(histogram(METRIC_LINUX_IO_URING_REQUEST_DURATION, 's',
+        'io_uring request latency from submission to completion (multishot: between completions), bucketed in the kernel.', now, this.boundsSeconds, p.hist, temporality));
+      const sum = (name: string, unit: string, desc: string, points: Point[]) => { if (points.length) metrics.push(monotonicSum(name, unit, desc, now, points, temporality)); };
+      sum(METRIC_LINUX_IO_URING_ERRORS, '{completion}', 'io_uring completions with a negative result, per opcode and errno.', p.errs);
+      sum(METRIC_LINUX_IO_URING_FAILED_REQUESTS, '{request}', 'io_uring requests the kernel failed (io_uring_req_failed), per opcode and errno.', p.failed);
+      sum(METRIC_LINUX_IO_URING_CQ_OVERFLOWS, '{completion}', 'Completions that overflowed the completion queue.', p.overflow);
+      sum(METRIC_LINUX_IO_URING_ASYNC_WORK, '{request}', 'io_uring requests punted to io-wq worker threads, per opcode.', p.async);
+      if (metrics.length) out.push(resourceMetrics(this.ctx.processes.resource(tgid, comms.get(tgid)), SCOPE, metrics));
+    }
+    return out;
+  }
+
+  /** Series of processes that have exited were exported one last time: remove them. */
+  private retire(series: UringSeries[]): void {
+    const object = this.loaded?.object;
+    if (!object) return;
+    const dead = new Set<number>();
+    for (const tgid of new Set(series.map((s) => s.tgid))) if (!this.ctx.processes.isAlive(tgid)) dead.add(tgid);
+    if (!dead.size) return;
+    this.sweepLogs();
+    const latency = object.map('latency');
+    for (const s of series) if (dead.has(s.tgid)) {
+      const k = Buffer.alloc(IouringKey.size);
+      k.writeUInt32LE(s.tgid, IouringKey.fields.tgid.offset);
+      k.writeUInt32LE(s.opcode, IouringKey.fields.opcode.offset);
+      latency.delete(k);
+    }
+    for (const e of this.readErrors()) if (dead.has(e.tgid)) object.map('errors').delete(Buffer.from(e.key));
+    for (const o of this.readOverflows()) if (dead.has(o.tgid)) object.map('overflows').delete(Buffer.from(o.key));
+    for (const tgid of dead) {
+      this.temporality.forget(`${tgid}|`);
+      this.ctx.processes.forget(tgid);
+    }
+  }
+
+  async shutdown(): Promise<void> {
+    if (this.state === 'stopped') return;
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    const loaded = this.loaded;
+    if (loaded && this.state === 'running') {
+      for (const p of loaded.variant.programs) loaded.object.detach(p);
+      this.sweepLogs();
+      const now = this.ctx.clock.now();
+      const { count, keys, values } = loaded.object.map('latency').dump();
+      this.finalMetrics = this.build(decodeUringSeries(keys, values, count, this.layout), this.readErrors(), this.readOverflows(), now as [number, number]);
+    }
+    loaded?.object.close();
+    this.loaded = undefined;
+    this.state = 'stopped';
+  }
+}
+
+function readSlot(map: BpfMap, slot: number): number {
+  const v = map.lookup(u32(slot));
+  return v ? Number(v.readBigUInt64LE(0)) : 0;
+}
+
+function checkIouring(settings: IouringSettings): CheckItem[] {
+  const s = withDefaults(settings);
+  const items: CheckItem[] = [];
+  try {
+    layoutFromSettings(s.histogram);
+    items.push({ what: 'histogram', ok: true, detail: 'fits the kernel histogram' });
+  } catch (e) {
+    items.push({ what: 'histogram', ok: false, detail: (e as Error).message, fix: 'adjust receivers.iouring.histogram' });
+  }
+  const candidates = s.hook === 'auto' ? IOURING_VARIANTS : IOURING_VARIANTS.filter((v) => v.kind === s.hook);
+  let usable = false;
+  for (const v of candidates) {
+    const missing = variantAvailable(v);
+    items.push({ what: `hook ${v.kind} io_uring_submit_req/complete`, ok: !missing, detail: missing ?? 'available' });
+    usable ||= !missing;
+  }
+  items.push({ what: 'BPF object', ok: true, detail: objectPath(OBJECT) });
+  if (!usable) items.push({ what: 'receiver', ok: false, detail: 'no io_uring tracepoints', fix: 'run on Linux >= 5.5 with io_uring enabled (kernel.io_uring_disabled=0), as root' });
+  return items;
+}
+
+export const iouringReceiver: ReceiverFactory<IouringSettings> = {
+  type: 'iouring',
+  description: 'io_uring latency histograms per process and opcode (in-kernel, exact), failures, CQ overflows, io-wq punts',
+  signals: ['logs', 'metrics'],
+  schema: iouringSchema,
+  check: checkIouring,
+  create: (ctx) => new IouringReceiver(ctx),
+};

@@ -1,0 +1,170 @@
+// End to end on the real kernel: real HTTP servers and clients → the agent (http receiver) →
+// OTLP/gRPC → a receiver. Counts are exact: spans = the requests the server counted.
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { connect } from 'node:net';
+import { OtlpReceiver, latestPoints, type Span } from '../support/otlp-receiver.ts';
+import { startAgent, type AgentProcess } from './helpers/agent.ts';
+import { httpConfig, rawExchange, startNodeServer, type NodeServer } from './http-fixtures/helpers.ts';
+
+// GET /count is the test reading the server's own counter: not one of the counted requests.
+const serverSpans = (rx: OtlpReceiver, pid: number) => rx.spans().filter((s) => s.resource['process.pid'] === pid && s.kind === 2 && s.name !== 'GET /count');
+const clientSpans = (rx: OtlpReceiver, pid: number) => rx.spans().filter((s) => s.resource['process.pid'] === pid && s.kind === 3);
+const ms = (s: Span) => Number(s.endTimeUnixNano - s.startTimeUnixNano) / 1e6;
+
+describe('e2e: http receiver (node server, curl, raw sockets)', function () {
+  this.timeout(120_000);
+  let rx: OtlpReceiver;
+  let agent: AgentProcess;
+  let server: NodeServer;
+
+  before(async () => {
+    rx = await OtlpReceiver.start({ httpPort: null });
+    agent = await startAgent(httpConfig(rx.grpcEndpoint));
+    server = await startNodeServer();
+  });
+
+  after(async () => {
+    await server?.stop();
+    const code = await agent?.stop();
+    await rx?.stop();
+    assert.equal(code, 0, `agent exit code; stderr:\n${agent?.stderr()}`);
+  });
+
+  it('prints a ready line naming the sock tracepoints', () => {
+    assert.match(agent.stderr(), /ready: receivers http\(tp_btf\/sock_send_length\+sock_recv_length\)/);
+  });
+
+  it('curl over one keep-alive connection: one server and one client span per request, templated names, statuses', async () => {
+    const base = `http://127.0.0.1:${server.port}`;
+    const before = await server.count();
+    const urls = [`${base}/users/1`, `${base}/users/2?token=secret`, `${base}/users/3`, `${base}/fail`, `${base}/missing`];
+    const out = execFileSync('curl', ['-s', '-o', '/dev/null', '-w', '%{http_code} %{num_connects}\\n', ...urls], { encoding: 'utf8' });
+    assert.equal(out.trim().split('\n').map((l) => l.split(' ')[1]).filter((n) => n === '1').length, 1, 'curl reused one connection');
+    const served = (await server.count()) - before;
+    assert.equal(served, 5);
+    await rx.waitFor(() => serverSpans(rx, server.pid).length >= served, { timeoutMs: 15_000, what: `${served} server spans` });
+    const spans = serverSpans(rx, server.pid);
+    assert.equal(spans.length, served);
+    assert.deepEqual(spans.map((s) => s.name), ['GET /users/{id}', 'GET /users/{id}', 'GET /users/{id}', 'GET /fail', 'GET /missing']);
+    assert.deepEqual(spans.map((s) => s.attributes['http.response.status_code']), [200, 200, 200, 500, 404]);
+    assert.deepEqual(spans.map((s) => s.status.code), [0, 0, 0, 2, 0]);
+    assert.equal(spans[3].attributes['error.type'], '500');
+    const s = spans[1];
+    assert.equal(s.attributes['url.path'], '/users/2');
+    assert.equal(s.attributes['url.query'], undefined, 'query strings are not exported by default');
+    assert.equal(s.attributes['http.request.method'], 'GET');
+    assert.equal(s.attributes['url.scheme'], 'http');
+    assert.equal(s.attributes['http.route'], '/users/{id}');
+    assert.equal(s.attributes['network.protocol.version'], '1.1');
+    assert.equal(s.attributes['server.port'], server.port);
+    assert.equal(s.attributes['client.address'], '127.0.0.1');
+    assert.equal(s.attributes['user_agent.original'], undefined, 'user agent is opt-in');
+    for (const sp of spans) assert.ok(ms(sp) > 0 && ms(sp) < 1000, `duration ${ms(sp)} ms`);
+    assert.equal(s.scope.name, 'kotel/receiver/http');
+    // curl's own client spans: 4xx and 5xx are errors for a client.
+    const curl = rx.spans().filter((x) => x.kind === 3 && x.resource['process.executable.name'] === 'curl' && x.attributes['server.port'] === server.port);
+    await rx.waitFor(() => rx.spans().filter((x) => x.kind === 3 && x.resource['process.executable.name'] === 'curl' && x.attributes['server.port'] === server.port).length >= 5, { what: 'curl client spans' });
+    const cs = rx.spans().filter((x) => x.kind === 3 && x.resource['process.executable.name'] === 'curl' && x.attributes['server.port'] === server.port);
+    assert.equal(cs.length, 5, `curl spans ${curl.length}`);
+    assert.deepEqual(cs.map((x) => x.status.code), [0, 0, 0, 2, 2]);
+    assert.equal(cs[0].attributes['url.full'], `http://127.0.0.1:${server.port}/users/1`);
+  });
+
+  it('pipelined requests on a raw socket are answered and paired in order', async () => {
+    const before = serverSpans(rx, server.pid).length;
+    const reqs = [1, 2, 3].map((i) => `GET /pipe/${i}/x HTTP/1.1\r\nHost: a\r\n\r\n`).join('') + 'GET /pipe/4/last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n';
+    const resp = await rawExchange(server.port, reqs);
+    assert.equal(resp.match(/HTTP\/1.1 200/g)?.length, 4);
+    await rx.waitFor(() => serverSpans(rx, server.pid).length >= before + 4, { what: '4 pipelined spans' });
+    await new Promise((r) => setTimeout(r, 300));
+    const spans = serverSpans(rx, server.pid).slice(before);
+    // One read holds all four heads: the kernel queues four requests, answered in order.
+    assert.equal(spans.length, 4);
+    assert.deepEqual(spans.map((s) => s.attributes['url.path']), ['/pipe/1/x', '/pipe/2/x', '/pipe/3/x', '/pipe/4/last']);
+    for (let i = 1; i < 4; i++) assert.ok(spans[i].endTimeUnixNano >= spans[i - 1].endTimeUnixNano);
+  });
+
+  it('requests split across writes, chunked and 1 MB responses end at their last byte', async () => {
+    const before = serverSpans(rx, server.pid).length;
+    const split = await rawExchange(server.port, 'GET /split/7 HT', 'TP/1.1\r\nHost: a\r\n', 'Connection: close\r\n\r\n');
+    assert.match(split, /^HTTP\/1.1 200/);
+    execFileSync('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${server.port}/chunked`, `http://127.0.0.1:${server.port}/big`]);
+    await rx.waitFor(() => serverSpans(rx, server.pid).length >= before + 3, { what: 'split, chunked, big' });
+    const [sp, ch, big] = serverSpans(rx, server.pid).slice(before);
+    assert.equal(sp.name, 'GET /split/{id}');
+    assert.ok(ms(sp) >= 50, `split request spans its writes: ${ms(sp)} ms`);
+    assert.equal(ch.name, 'GET /chunked');
+    assert.ok(ms(ch) >= 45, `chunked ends at the terminator, after 5 × 10 ms: ${ms(ch)} ms`);
+    assert.equal(big.name, 'GET /big');
+    assert.equal(big.attributes['http.response.status_code'], 200);
+    let last: unknown;
+    await rx.waitFor(() => {
+      const p = [...latestPoints(rx.metrics(), 'http.server.response.body.size', { 'http.route': '/big' }, { resource: { 'process.pid': server.pid } }).values()][0];
+      last = p?.point;
+      return p !== undefined && (p.point as { sum?: number }).sum === 1 << 20;
+    }, { what: 'response body size of /big = 1 MiB' }).catch((e: Error) => { throw new Error(`${e.message}\nlast point: ${JSON.stringify(last, (_k, v) => typeof v === 'bigint' ? String(v) : v)}`); });
+  });
+
+  it('a connection closed mid-exchange ends the span with an error', async () => {
+    const before = serverSpans(rx, server.pid).length;
+    await new Promise<void>((resolve) => {
+      const sock = connect(server.port, '127.0.0.1', () => {
+        sock.write('GET /slow HTTP/1.1\r\nHost: a\r\n\r\n');
+        setTimeout(() => { sock.resetAndDestroy(); resolve(); }, 50);
+      });
+    });
+    await rx.waitFor(() => serverSpans(rx, server.pid).length >= before + 1, { timeoutMs: 10_000, what: 'closed span' });
+    const s = serverSpans(rx, server.pid)[before];
+    assert.equal(s.name, 'GET /slow');
+    assert.equal(s.status.code, 2);
+    assert.equal(s.attributes['error.type'], 'connection_closed');
+  });
+
+  it('http.server.request.duration counts every request', async () => {
+    const total = rx.spans().filter((s) => s.resource['process.pid'] === server.pid && s.kind === 2).length;
+    await rx.waitFor(() => {
+      let n = 0;
+      for (const p of latestPoints(rx.metrics(), 'http.server.request.duration', undefined, { resource: { 'process.pid': server.pid } }).values()) n += Number((p.point as { count?: number }).count ?? 0);
+      return n === total;
+    }, { timeoutMs: 10_000, what: `duration histogram count = ${total}` });
+  });
+
+  it('traceparent over two hops: client → node proxy → node upstream, one trace', async () => {
+    const upstream = await startNodeServer();
+    const proxy = await startNodeServer(upstream.port);
+    try {
+      const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+      const parent = '00f067aa0ba902b7';
+      execFileSync('curl', ['-s', '-o', '/dev/null', '-H', `traceparent: 00-${traceId}-${parent}-01`, `http://127.0.0.1:${proxy.port}/proxy/orders/99`]);
+      await rx.waitFor(() => serverSpans(rx, upstream.pid).length >= 1 && serverSpans(rx, proxy.pid).length >= 1 && clientSpans(rx, proxy.pid).length >= 1, { what: 'three spans' });
+      const ps = serverSpans(rx, proxy.pid)[0];
+      const pc = clientSpans(rx, proxy.pid)[0];
+      const us = serverSpans(rx, upstream.pid)[0];
+      assert.equal(ps.traceId, traceId);
+      assert.equal(ps.parentSpanId, parent);
+      assert.equal(ps.name, 'GET /proxy/orders/{id}');
+      assert.equal(pc.traceId, traceId, 'the proxy\'s client span is in the same trace');
+      assert.equal(pc.parentSpanId, ps.spanId, 'child of the server request the thread was serving');
+      assert.equal(pc.name, 'GET /orders/{id}');
+      assert.equal(us.traceId, traceId, 'the upstream server span continues the trace');
+      assert.ok(pc.startTimeUnixNano >= ps.startTimeUnixNano && pc.endTimeUnixNano <= ps.endTimeUnixNano);
+    } finally {
+      await proxy.stop();
+      await upstream.stop();
+    }
+  });
+
+  it('IPv6: a server on ::1', async () => {
+    const v6 = await startNodeServer(undefined, '::1');
+    try {
+      execFileSync('curl', ['-s', '-o', '/dev/null', `http://[::1]:${v6.port}/v6/1`]);
+      await rx.waitFor(() => serverSpans(rx, v6.pid).length >= 1, { what: 'IPv6 span' });
+      const s = serverSpans(rx, v6.pid)[0];
+      assert.equal(s.attributes['client.address'], '::1');
+      assert.equal(s.attributes['network.peer.address'], '::1');
+    } finally {
+      await v6.stop();
+    }
+  });
+});

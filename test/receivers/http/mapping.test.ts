@@ -1,0 +1,88 @@
+import assert from 'node:assert/strict';
+import { resourceFromAttributes } from '@opentelemetry/resources';
+import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { decodeHttpExchange, type HttpExchange } from '../../../src/receivers/http/decode.ts';
+import { exchangeSpan, mapExchange } from '../../../src/receivers/http/mapping.ts';
+import { HttpEvent, HttpFlag, HttpRole } from '../../../src/receivers/http/http.layout.ts';
+import { PathTemplater } from '../../../src/receivers/http/templater.ts';
+
+function exchange(over: Partial<HttpExchange>): HttpExchange {
+  return {
+    startNs: 1_000_000n, endNs: 3_000_000n, reqBytes: 80, respBytes: 120, traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
+    spanId: '00f067aa0ba902b7', parentId: '', tgid: 10, tid: 11, family: 2, localAddress: '127.0.0.1', localPort: 8080,
+    peerAddress: '127.0.0.1', peerPort: 50000, status: 200,
+    reqHead: 'GET /users/7?secret=1 HTTP/1.1\r\nHost: api.local:8080\r\nUser-Agent: t/1\r\n\r\n', respHead: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n',
+    reqHdrEnd: 80, respHdrEnd: 38, role: HttpRole.HTTP_ROLE_SERVER, flags: 0, comm: 'node', ...over,
+  };
+}
+const opts = { templater: new PathTemplater(), captureQuery: false, captureUserAgent: false };
+
+describe('receivers/http: span mapping', () => {
+  it('server span: name, semconv attributes, no query or user agent by default', () => {
+    const m = mapExchange(exchange({}), opts);
+    assert.equal(m.name, 'GET /users/{id}');
+    assert.equal(m.spanAttributes['url.path'], '/users/7');
+    assert.equal(m.spanAttributes['url.query'], undefined);
+    assert.equal(m.spanAttributes['user_agent.original'], undefined);
+    assert.equal(m.spanAttributes['server.address'], 'api.local');
+    assert.equal(m.spanAttributes['http.route'], '/users/{id}');
+    assert.equal(m.metricAttributes['url.path'], undefined, 'metrics stay low-cardinality');
+    assert.equal(m.error, false);
+    assert.equal(m.responseBodySize, 82);
+  });
+
+  it('opt-in query and user agent', () => {
+    const m = mapExchange(exchange({}), { ...opts, captureQuery: true, captureUserAgent: true });
+    assert.equal(m.spanAttributes['url.query'], 'secret=1');
+    assert.equal(m.spanAttributes['user_agent.original'], 't/1');
+  });
+
+  it('status rules: server 5xx is an error, client 4xx too; a close mid-exchange is an error', () => {
+    assert.equal(mapExchange(exchange({ respHead: 'HTTP/1.1 404 No\r\n\r\n' }), opts).error, false);
+    assert.equal(mapExchange(exchange({ respHead: 'HTTP/1.1 503 No\r\n\r\n' }), opts).error, true);
+    const c = mapExchange(exchange({ respHead: 'HTTP/1.1 404 No\r\n\r\n', role: HttpRole.HTTP_ROLE_CLIENT }), opts);
+    assert.equal(c.error, true);
+    assert.equal(c.metricAttributes['error.type'], '404');
+    assert.equal(c.spanAttributes['url.full'], 'http://api.local:8080/users/7');
+    const closed = mapExchange(exchange({ respHead: '', status: 0, flags: HttpFlag.HTTP_F_CLOSED }), opts);
+    assert.equal(closed.metricAttributes['error.type'], 'connection_closed');
+  });
+
+  it('unknown methods become _OTHER', () => {
+    const m = mapExchange(exchange({ reqHead: 'PURGE /x HTTP/1.1\r\n\r\n' }), opts);
+    assert.equal(m.name, 'HTTP');
+    assert.equal(m.spanAttributes['http.request.method_original'], 'PURGE');
+  });
+
+  it('ReadableSpan: kernel ids, remote parent from traceparent, kind and status', () => {
+    const ex = exchange({ parentId: '1111111111111111', flags: HttpFlag.HTTP_F_REMOTE_PARENT, respHead: 'HTTP/1.1 500 E\r\n\r\n' });
+    const span = exchangeSpan(ex, mapExchange(ex, opts), [1, 0], [1, 2_000_000], resourceFromAttributes({}), { name: 'kotel/receiver/http' });
+    assert.equal(span.kind, SpanKind.SERVER);
+    assert.equal(span.spanContext().traceId, ex.traceId);
+    assert.equal(span.parentSpanContext?.spanId, '1111111111111111');
+    assert.equal(span.parentSpanContext?.isRemote, true);
+    assert.equal(span.status.code, SpanStatusCode.ERROR);
+    assert.deepEqual(span.duration, [0, 2_000_000]);
+  });
+
+  it('decodes an http_event written at the generated offsets', () => {
+    const F = HttpEvent.fields;
+    const buf = Buffer.alloc(HttpEvent.size);
+    buf.writeUInt16LE(48, 0);
+    buf.writeBigUInt64LE(5n, F.start_ns.offset);
+    buf.writeBigUInt64LE(9n, F.end_ns.offset);
+    buf.fill(0xab, F.trace_id.offset, F.trace_id.offset + 16);
+    buf.fill(0xcd, F.span_id.offset, F.span_id.offset + 8);
+    buf.writeUInt16LE(10, F.family.offset);
+    buf[F.raddr.offset + 15] = 1;
+    buf.writeUInt16LE(443, F.rport.offset);
+    const head = 'GET / HTTP/1.1\r\n\r\n';
+    buf.write(head, F.req_head.offset, 'latin1');
+    buf.writeUInt16LE(head.length, F.req_head_len.offset);
+    buf.writeUInt8(HttpRole.HTTP_ROLE_CLIENT, F.role.offset);
+    const ex = decodeHttpExchange(buf, 0, new DataView(buf.buffer, buf.byteOffset, buf.length));
+    assert.deepEqual([ex.startNs, ex.endNs, ex.peerAddress, ex.peerPort, ex.reqHead, ex.parentId], [5n, 9n, '::1', 443, head, '']);
+    assert.equal(ex.traceId, 'ab'.repeat(16));
+    assert.equal(ex.spanId, 'cd'.repeat(8));
+  });
+});
