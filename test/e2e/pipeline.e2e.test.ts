@@ -11,7 +11,10 @@ import { Otelcol, freePort } from '../support/otelcol.ts';
 import { startAgent, otlpConfig } from './helpers/agent.ts';
 import { runFailures, failBinary } from './helpers/workload.ts';
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+// A command that should exit but does not must fail the test, not hang the suite.
+const run = (file: string, args: string[], opts: { env?: NodeJS.ProcessEnv } = {}) =>
+  execFileAsync(file, args, { timeout: 20_000, killSignal: 'SIGKILL', ...opts });
 const KOTEL = new URL('../../bin/kotel.js', import.meta.url).pathname;
 const NOBODY = 65534;
 
