@@ -7,4 +7,5 @@ echo "[test] typecheck" >&2
 tsc -p tsconfig.json
 echo "[test] mocha" >&2
 if [ $# -eq 0 ]; then set -- "test/**/*.test.ts"; fi
-exec mocha "$@"
+# Bounded: a hung child process must fail CI, not eat its budget.
+exec timeout --kill-after=30 3600 mocha "$@"
