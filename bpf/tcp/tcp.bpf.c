@@ -247,6 +247,14 @@ int BPF_PROG(retransmit_btf, struct sock *sk)
 	return 0;
 }
 
+/* An abortive close moves the socket to TCP_CLOSE (and sends its close record) before the
+ * reset goes out: report the reset on its own, or it would never be exported. */
+static __always_inline void report_after_close(const struct sock *sk, struct tcp_sock_state *st)
+{
+	if (st->closed && st->tgid)
+		emit(sk, st, KOTEL_EVENT_TCP_PROGRESS, bpf_ktime_get_ns());
+}
+
 SEC("tp_btf/tcp_receive_reset")
 int BPF_PROG(receive_reset_btf, struct sock *sk)
 {
@@ -255,8 +263,10 @@ int BPF_PROG(receive_reset_btf, struct sock *sk)
 	if (!sk)
 		return 0;
 	st = bpf_sk_storage_get(&socks, sk, 0, 0);
-	if (st)
-		__sync_fetch_and_add(&st->rst_recv, 1);
+	if (!st)
+		return 0;
+	__sync_fetch_and_add(&st->rst_recv, 1);
+	report_after_close(sk, st);
 	return 0;
 }
 
@@ -270,7 +280,9 @@ int BPF_PROG(send_reset_btf, struct sock *sk)
 		return 0;
 	}
 	st = bpf_sk_storage_get(&socks, sk, 0, 0);
-	if (st)
-		__sync_fetch_and_add(&st->rst_sent, 1);
+	if (!st)
+		return 0;
+	__sync_fetch_and_add(&st->rst_sent, 1);
+	report_after_close(sk, st);
 	return 0;
 }

@@ -2,6 +2,8 @@
 //   server <host> <port> <replyBytes> <connections>  — accepts, reads until EOF, replies, closes
 //   client <host> <port> <sendBytes> <connections>   — connects, sends, half-closes, reads the reply
 //   refused <host> <port>                            — one connect expected to be refused
+//   rst-server <host> <port>                         — accepts one connection and aborts it (RST)
+//   rst-client <host> <port>                         — connects, sends, reports the error it gets
 import { createConnection, createServer } from 'node:net';
 
 const [mode, host, portText, bytesText, countText] = process.argv.slice(2);
@@ -28,4 +30,14 @@ if (mode === 'server') {
 } else if (mode === 'refused') {
   const sock = createConnection({ host, port });
   sock.on('error', (e: NodeJS.ErrnoException) => { process.stdout.write(`${e.code}\n`); });
+} else if (mode === 'rst-server') {
+  const server = createServer((sock) => {
+    // Wait for the client's bytes so the reset hits an established, used connection.
+    sock.once('data', () => { sock.resetAndDestroy(); server.close(); });
+  });
+  server.listen(port, host, () => process.stdout.write('listening\n'));
+} else if (mode === 'rst-client') {
+  const sock = createConnection({ host, port }, () => sock.write('hello'));
+  sock.on('error', (e: NodeJS.ErrnoException) => { process.stdout.write(`${e.code}\n`); });
+  sock.on('close', () => { if (!sock.errored) process.stdout.write('closed\n'); });
 }

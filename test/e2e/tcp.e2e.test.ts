@@ -98,6 +98,28 @@ describe('e2e: tcp receiver — connects, accepts, refused, bytes exactly, loopb
       { timeoutMs: 10_000, what: 'server connection lifetimes' });
   });
 
+  it('IPv6 loopback: bytes, connections and the ::1 peer counted exactly', async () => {
+    const port = 24000 + (process.pid % 20000);
+    const { clientPid, serverPid } = await exchange('::1', port, 40_000, 3_000, 2);
+    await rx.waitFor(() => io(clientPid, 'transmit', 'outbound') === 80_000 && io(serverPid, 'receive', 'inbound') === 80_000,
+      { timeoutMs: 15_000, what: 'IPv6 byte counts' });
+    assert.equal(io(clientPid, 'receive', 'outbound'), 6_000);
+    assert.equal(io(serverPid, 'transmit', 'inbound'), 6_000);
+    assert.equal(latestSum(rx.metrics(), 'linux.tcp.connections', { 'network.peer.address': '::1', 'server.port': port }, { resource: { 'process.pid': clientPid } }), 2);
+  });
+
+  it('a reset: sent by the server, received by the client, counted on both sides', async () => {
+    const port = 26000 + (process.pid % 20000);
+    const server = peer(['rst-server', '127.0.0.1', String(port)]);
+    await server.ready;
+    const client = peer(['rst-client', '127.0.0.1', String(port)]);
+    assert.equal((await client.out).trim(), 'ECONNRESET');
+    await server.out;
+    const resets = (pid: number, direction: string) => latestSum(rx.metrics(), 'linux.tcp.resets', { 'linux.tcp.reset.direction': direction }, { resource: { 'process.pid': pid } }) ?? 0;
+    await rx.waitFor(() => resets(server.child.pid!, 'sent') === 1 && resets(client.child.pid!, 'received') === 1,
+      { timeoutMs: 15_000, what: 'one reset sent by the server and one received by the client' });
+  });
+
   it('refused connect on loopback: linux.tcp.connect.failures{error.type=refused} and a log record', async () => {
     const refused = peer(['refused', '127.0.0.1', '1']);
     assert.equal((await refused.out).trim(), 'ECONNREFUSED');
