@@ -70,16 +70,18 @@ export class Agent {
       if (!factory) { this.failedReceivers.set(id, `unknown receiver type ${rc.type}`); continue; }
       const emitLog = this.logEmitterFor(id);
       const emitSpan = this.spanEmitterFor(id);
-      const receiver = factory.create({
-        id, settings: rc.settings as never, emitLog, emitSpan, processes: this.processes, clock: this.clock,
-        selfTelemetry: this.selfTelemetry, diag: this.diag, metricsIntervalMs: this.config.telemetry.metricsIntervalMs,
-        bpfRunTimeStats: this.config.telemetry.bpfRunTime,
-      });
+      let receiver: Receiver | undefined;
       try {
+        // Settings a receiver rejects (a constructor throw) fail that receiver only, with its message.
+        receiver = factory.create({
+          id, settings: rc.settings as never, emitLog, emitSpan, processes: this.processes, clock: this.clock,
+          selfTelemetry: this.selfTelemetry, diag: this.diag, metricsIntervalMs: this.config.telemetry.metricsIntervalMs,
+          bpfRunTimeStats: this.config.telemetry.bpfRunTime,
+        });
         await receiver.start();
         this.receivers.set(id, receiver);
       } catch (err) {
-        await receiver.shutdown().catch(() => undefined);
+        await receiver?.shutdown().catch(() => undefined);
         const msg = (err as Error).message;
         this.failedReceivers.set(id, msg);
         this.diag.error(`${id}: ${msg}`);

@@ -8,6 +8,7 @@
 #include <bpf/bpf_core_read.h>
 #include "blockio.h"
 #include "kotel_stats.h"
+#include "kotel_inflight.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -21,14 +22,14 @@ const volatile __u8 attribute_cgroups = 1;
 const volatile __u8 track_queue = 0;   /* insert hook attached: also time insert → issue */
 
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);      /* requests in flight on all devices (nr_requests is 64..2048 per queue) */
-	__type(key, struct blockio_start_key);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << BLOCKIO_INFLIGHT_BITS);
+	__type(key, __u32);
 	__type(value, struct blockio_start);
-} start SEC(".maps");
+} inflight SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct blockio_key);
 	__type(value, struct blockio_value);
@@ -66,7 +67,6 @@ struct {
 } scratch SEC(".maps");
 
 KOTEL_STATS_MAP();
-KOTEL_EXPORT_TYPE(struct blockio_start_key, blockio_start_key);
 KOTEL_EXPORT_TYPE(struct blockio_start, blockio_start);
 KOTEL_EXPORT_TYPE(struct blockio_key, blockio_key);
 KOTEL_EXPORT_TYPE(struct blockio_value, blockio_value);
@@ -83,89 +83,134 @@ static __always_inline void block_stat_add(__u32 slot)
 		*v += 1;
 }
 
+KOTEL_INFLIGHT(inflight, inflight, struct blockio_start, BLOCKIO_INFLIGHT_BITS, issue_ns)
+
 /* struct request_queue ->disk (5.15+) or struct request ->rq_disk (older). */
 struct request___old { struct gendisk *rq_disk; };
 
-static __always_inline __u32 request_dev(struct request *rq)
-{
-	struct block_device *part = BPF_CORE_READ(rq, part);
-	struct gendisk *disk = NULL;
-
-	if (part)
-		return BPF_CORE_READ(part, bd_dev);
-	if (bpf_core_field_exists(rq->q->disk))
-		disk = BPF_CORE_READ(rq, q, disk);
-	else
-		disk = BPF_CORE_READ((struct request___old *)rq, rq_disk);
-	if (!disk)
-		return 0;
-	return ((__u32)BPF_CORE_READ(disk, major) << MINORBITS) | (__u32)BPF_CORE_READ(disk, first_minor);
+/* What issue needs from a request. Two readers: direct BTF loads (tp_btf: no helper calls,
+ * NULL-safe by the verifier) and BPF_CORE_READ (raw_tp: untyped pointer). */
+#define REQUEST_INFO(NAME, READ)                                                                   \
+static __always_inline void NAME(struct request *rq, __u32 *op, __u32 *dev, __u64 *cgroup_id)     \
+{                                                                                                  \
+	struct block_device *part = READ(rq, part);                                                \
+	*op = READ(rq, cmd_flags) & REQ_OP_MASK_;                                                  \
+	if (part) {                                                                                \
+		*dev = READ(part, bd_dev);                                                         \
+	} else {                                                                                   \
+		struct gendisk *disk;                                                              \
+		if (bpf_core_field_exists(rq->q->disk)) {                                          \
+			struct request_queue *q = READ(rq, q);                                     \
+			disk = q ? READ(q, disk) : NULL;                                           \
+		} else {                                                                           \
+			disk = BPF_CORE_READ((struct request___old *)rq, rq_disk);                 \
+		}                                                                                  \
+		*dev = disk ? ((__u32)READ(disk, major) << MINORBITS) | (__u32)READ(disk, first_minor) : 0; \
+	}                                                                                          \
+	*cgroup_id = 0;                                                                            \
+	if (attribute_cgroups && bpf_core_field_exists(rq->bio->bi_blkg)) {                        \
+		struct bio *bio = READ(rq, bio);                                                   \
+		struct blkcg_gq *blkg = bio ? READ(bio, bi_blkg) : NULL;                           \
+		struct blkcg *blkcg = blkg ? READ(blkg, blkcg) : NULL;                             \
+		struct cgroup *cg = blkcg ? READ2(blkcg, css, cgroup) : NULL;                      \
+		struct kernfs_node *kn = cg ? READ(cg, kn) : NULL;                                 \
+		*cgroup_id = kn ? admit_cgroup(READ(kn, id)) : 0;                                  \
+	}                                                                                          \
 }
 
-/* The cgroup that submitted the request's first bio (blk-cgroup), bounded by the `cgroups` map. */
-static __always_inline __u64 request_cgroup(struct request *rq)
-{
-	__u64 id = 0;
+#define DIRECT(p, f) ((p)->f)
+#define DIRECT2(p, a, b) ((p)->a.b)
+#define CORE(p, f) BPF_CORE_READ(p, f)
+#define CORE2(p, a, b) BPF_CORE_READ(p, a.b)
 
-	if (!attribute_cgroups)
-		return 0;
-	if (bpf_core_field_exists(rq->bio->bi_blkg)) {
-		struct blkcg_gq *blkg = BPF_CORE_READ(rq, bio, bi_blkg);
-		if (blkg)
-			id = BPF_CORE_READ(blkg, blkcg, css.cgroup, kn, id);
-	}
+/* Bounded cardinality: a cgroup gets its own series only while `cgroups` has room. A per-CPU
+ * one-entry cache skips the hash lookup when consecutive requests share a cgroup. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} last_cgroup SEC(".maps");
+
+static __always_inline __u64 admit_cgroup(__u64 id)
+{
+	__u32 zero = 0;
+	__u64 *last = bpf_map_lookup_elem(&last_cgroup, &zero);
+	__u8 one = 1;
+
 	if (!id)
 		return 0;
-	if (bpf_map_lookup_elem(&cgroups, &id))
+	if (last && *last == id)
 		return id;
-	__u8 one = 1;
-	if (bpf_map_update_elem(&cgroups, &id, &one, BPF_NOEXIST) == 0 || bpf_map_lookup_elem(&cgroups, &id))
+	if (bpf_map_lookup_elem(&cgroups, &id) ||
+	    bpf_map_update_elem(&cgroups, &id, &one, BPF_NOEXIST) == 0 || bpf_map_lookup_elem(&cgroups, &id)) {
+		if (last)
+			*last = id;
 		return id;
+	}
 	block_stat_add(BLOCKIO_STAT_CGROUP_OVERFLOW);
 	return 0;
 }
 
-static __always_inline void on_insert(struct blockio_start_key *key, __u32 op, __u64 cgroup_id)
-{
-	struct blockio_start s = {};
+#define READ2 DIRECT2
+REQUEST_INFO(request_info_btf, DIRECT)
+#undef READ2
+#define READ2 CORE2
+REQUEST_INFO(request_info_core, CORE)
+#undef READ2
 
-	s.insert_ns = bpf_ktime_get_ns();
-	s.cgroup_id = cgroup_id;
-	s.op = op;
-	bpf_map_update_elem(&start, key, &s, BPF_ANY);
+static __always_inline struct blockio_start *claim(__u64 id)
+{
+	enum kotel_claim how;
+	struct blockio_start *s = inflight_claim(id, &how);
+
+	if (how == KOTEL_CLAIM_EVICTED)
+		block_stat_add(BLOCKIO_STAT_EVICTED);
+	else if (how == KOTEL_CLAIM_FAILED)
+		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+	if (s && how != KOTEL_CLAIM_EXISTING) {
+		s->insert_ns = 0;
+		s->issue_ns = 0;
+	}
+	return s;
 }
 
-static __always_inline void on_issue(struct blockio_start_key *key, __u32 op, __u64 cgroup_id)
+static __always_inline void on_insert(__u64 id, __u32 op, __u32 dev, __u64 cgroup_id)
+{
+	struct blockio_start *s = claim(id);
+
+	if (!s)
+		return;
+	s->insert_ns = bpf_ktime_get_ns();
+	s->issue_ns = 0;
+	s->cgroup_id = cgroup_id;
+	s->op = op;
+	s->dev = dev;
+}
+
+static __always_inline void on_issue(__u64 id, __u32 op, __u32 dev, __u64 cgroup_id)
 {
 	struct blockio_start *s;
-	__u64 now = bpf_ktime_get_ns();
 
 	block_stat_add(BLOCKIO_STAT_ISSUED);
-	if (track_queue) {
-		s = bpf_map_lookup_elem(&start, key);
-		if (s) {
-			/* A requeued request is issued again: its service time restarts. */
-			s->issue_ns = now;
-			s->op = op;
-			return;
-		}
-	}
-	struct blockio_start fresh = {};
-	fresh.issue_ns = now;
-	fresh.cgroup_id = cgroup_id;
-	fresh.op = op;
-	if (bpf_map_update_elem(&start, key, &fresh, BPF_ANY))
-		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+	s = claim(id);
+	if (!s)
+		return;
+	/* A requeued request is issued again: its service time restarts; insert time stays. */
+	s->issue_ns = bpf_ktime_get_ns();
+	s->cgroup_id = cgroup_id;
+	s->op = op;
+	s->dev = dev;
 }
 
 static __always_inline struct blockio_value *series(struct blockio_key *key)
 {
 	struct blockio_value *v = bpf_map_lookup_elem(&latency, key);
+	__u32 zero = 0;
 
 	if (v)
 		return v;
 	/* A new series starts from the never-written (all zero) scratch value: too large for the stack. */
-	__u32 zero = 0;
 	v = bpf_map_lookup_elem(&scratch, &zero);
 	if (!v)
 		return NULL;
@@ -176,43 +221,52 @@ static __always_inline struct blockio_value *series(struct blockio_key *key)
 	return v;
 }
 
-static __always_inline void on_complete(struct blockio_start_key *skey, __u32 dev, __u64 bytes, __s32 err)
+/* dev: from the tracepoint record (classic), or 0 to use the one stored at issue. */
+static __always_inline void on_complete(__u64 id, __u32 dev, __u64 bytes, __s32 err)
 {
-	struct blockio_start *s = bpf_map_lookup_elem(&start, skey);
+	struct blockio_start *s = inflight_find(id);
 	struct blockio_key key = {};
 	struct blockio_value *v;
-	__u64 now, lat;
+	__u64 now, lat, insert_ns, issue_ns;
 
 	if (!s) {
 		block_stat_add(BLOCKIO_STAT_UNMATCHED);
 		return;
 	}
 	now = bpf_ktime_get_ns();
-	if (!s->issue_ns) {   /* inserted, never issued (e.g. merged away): not a completion to time */
-		bpf_map_delete_elem(&start, skey);
+	insert_ns = s->insert_ns;
+	issue_ns = s->issue_ns;
+	key.dev = dev ? dev : s->dev;
+	key.op = s->op;
+	key.cgroup_id = s->cgroup_id;
+	inflight_release(s, id);
+	if (!issue_ns || issue_ns > now) {   /* inserted, never issued: not a completion to time */
 		block_stat_add(BLOCKIO_STAT_UNMATCHED);
 		return;
 	}
-	lat = now - s->issue_ns;
-	key.dev = dev;
-	key.op = s->op;
-	key.cgroup_id = s->cgroup_id;
-	__u64 insert_ns = s->insert_ns, issue_ns = s->issue_ns;
-	bpf_map_delete_elem(&start, skey);
-	kotel_stat_add(KOTEL_STAT_EVENTS_SEEN, 1);
+	lat = now - issue_ns;
 
 	v = series(&key);
 	if (v) {
-		kotel_hist_add(v, lat, kotel_hist_bucket(lat, sub_bits, min_exp, nbounds));
-		__sync_fetch_and_add(&v->bytes, bytes);
+		/* Per-CPU value: plain updates, no atomics. */
+		__u32 b = kotel_hist_bucket(lat, sub_bits, min_exp, nbounds);
+		v->count++;
+		v->sum += lat;
+		if (b < KOTEL_HIST_SLOTS)
+			v->buckets[b]++;
+		if (lat > v->max)
+			v->max = lat;
+		if (~lat > v->min_inv)
+			v->min_inv = ~lat;
+		v->bytes += bytes;
 		if (insert_ns && insert_ns <= issue_ns) {
-			__sync_fetch_and_add(&v->queued, 1);
-			__sync_fetch_and_add(&v->queue_sum, issue_ns - insert_ns);
+			v->queued++;
+			v->queue_sum += issue_ns - insert_ns;
 		}
 		block_stat_add(BLOCKIO_STAT_COMPLETED);
 	}
 	if (err) {
-		struct blockio_err_key ek = { .dev = dev, .op = key.op, .err = err };
+		struct blockio_err_key ek = { .dev = key.dev, .op = key.op, .err = err };
 		__u64 *n = bpf_map_lookup_elem(&errors, &ek);
 		if (!n) {
 			__u64 zero = 0;
@@ -226,45 +280,34 @@ static __always_inline void on_complete(struct blockio_start_key *skey, __u32 de
 	}
 }
 
-static __always_inline void rq_key(struct blockio_start_key *key, struct request *rq)
-{
-	key->rq = (__u64)rq;
-	key->sector = 0;
-	key->dev = 0;
-	key->_pad = 0;
-}
-
-static __always_inline __u32 rq_op(struct request *rq)
-{
-	return BPF_CORE_READ(rq, cmd_flags) & REQ_OP_MASK_;
-}
-
-/* ---- tp_btf: typed request pointer (cheapest) ---- */
+/* ---- tp_btf: typed request pointer, direct loads (cheapest) ---- */
 
 SEC("tp_btf/block_rq_insert")
 int BPF_PROG(block_rq_insert_btf, struct request *rq)
 {
-	struct blockio_start_key key;
-	rq_key(&key, rq);
-	on_insert(&key, rq_op(rq), request_cgroup(rq));
+	__u32 op, dev;
+	__u64 cg;
+
+	request_info_btf(rq, &op, &dev, &cg);
+	on_insert(kotel_arg_id(ctx, 0), op, dev, cg);
 	return 0;
 }
 
 SEC("tp_btf/block_rq_issue")
 int BPF_PROG(block_rq_issue_btf, struct request *rq)
 {
-	struct blockio_start_key key;
-	rq_key(&key, rq);
-	on_issue(&key, rq_op(rq), request_cgroup(rq));
+	__u32 op, dev;
+	__u64 cg;
+
+	request_info_btf(rq, &op, &dev, &cg);
+	on_issue(kotel_arg_id(ctx, 0), op, dev, cg);
 	return 0;
 }
 
 SEC("tp_btf/block_rq_complete")
 int BPF_PROG(block_rq_complete_btf, struct request *rq, blk_status_t error, unsigned int nr_bytes)
 {
-	struct blockio_start_key key;
-	rq_key(&key, rq);
-	on_complete(&key, request_dev(rq), nr_bytes, error);
+	on_complete(kotel_arg_id(ctx, 0), 0, nr_bytes, error);
 	return 0;
 }
 
@@ -273,27 +316,29 @@ int BPF_PROG(block_rq_complete_btf, struct request *rq, blk_status_t error, unsi
 SEC("raw_tp/block_rq_insert")
 int BPF_PROG(block_rq_insert_raw, struct request *rq)
 {
-	struct blockio_start_key key;
-	rq_key(&key, rq);
-	on_insert(&key, rq_op(rq), request_cgroup(rq));
+	__u32 op, dev;
+	__u64 cg;
+
+	request_info_core(rq, &op, &dev, &cg);
+	on_insert(kotel_arg_id(ctx, 0), op, dev, cg);
 	return 0;
 }
 
 SEC("raw_tp/block_rq_issue")
 int BPF_PROG(block_rq_issue_raw, struct request *rq)
 {
-	struct blockio_start_key key;
-	rq_key(&key, rq);
-	on_issue(&key, rq_op(rq), request_cgroup(rq));
+	__u32 op, dev;
+	__u64 cg;
+
+	request_info_core(rq, &op, &dev, &cg);
+	on_issue(kotel_arg_id(ctx, 0), op, dev, cg);
 	return 0;
 }
 
 SEC("raw_tp/block_rq_complete")
 int BPF_PROG(block_rq_complete_raw, struct request *rq, int error, unsigned int nr_bytes)
 {
-	struct blockio_start_key key;
-	rq_key(&key, rq);
-	on_complete(&key, request_dev(rq), nr_bytes, (__s32)(__u8)error);
+	on_complete(kotel_arg_id(ctx, 0), 0, nr_bytes, (__s32)(__u8)error);
 	return 0;
 }
 
@@ -323,38 +368,30 @@ static __always_inline __u32 rwbs_op(const char *ctx_rwbs)
 	}
 }
 
-static __always_inline void tp_key(struct blockio_start_key *key, __u32 dev, __u64 sector)
+/* The classic records carry no request pointer: (dev, sector) identifies a request in flight. */
+static __always_inline __u64 tp_id(__u32 dev, __u64 sector)
 {
-	key->rq = 0;
-	key->sector = sector;
-	key->dev = dev;
-	key->_pad = 0;
+	return (kotel_mix64(sector) ^ ((__u64)dev << 1)) | 1;
 }
 
 SEC("tracepoint/block/block_rq_insert")
 int block_rq_insert_tp(struct trace_event_raw_block_rq *ctx)
 {
-	struct blockio_start_key key;
-	tp_key(&key, ctx->dev, ctx->sector);
-	on_insert(&key, rwbs_op(ctx->rwbs), 0);
+	on_insert(tp_id(ctx->dev, ctx->sector), rwbs_op(ctx->rwbs), ctx->dev, 0);
 	return 0;
 }
 
 SEC("tracepoint/block/block_rq_issue")
 int block_rq_issue_tp(struct trace_event_raw_block_rq *ctx)
 {
-	struct blockio_start_key key;
-	tp_key(&key, ctx->dev, ctx->sector);
-	on_issue(&key, rwbs_op(ctx->rwbs), 0);
+	on_issue(tp_id(ctx->dev, ctx->sector), rwbs_op(ctx->rwbs), ctx->dev, 0);
 	return 0;
 }
 
 SEC("tracepoint/block/block_rq_complete")
 int block_rq_complete_tp(struct trace_event_raw_block_rq_completion *ctx)
 {
-	struct blockio_start_key key;
-	tp_key(&key, ctx->dev, ctx->sector);
-	on_complete(&key, ctx->dev, (__u64)ctx->nr_sector << 9, ctx->error);
+	on_complete(tp_id(ctx->dev, ctx->sector), ctx->dev, (__u64)ctx->nr_sector << 9, ctx->error);
 	return 0;
 }
 

@@ -12,23 +12,21 @@ enum blockio_stat {
 	BLOCKIO_STAT_COMPLETED = 1,       /* completions matched to an issue: aggregated */
 	BLOCKIO_STAT_UNMATCHED = 2,       /* completions without an issue (issued before attach, or evicted) */
 	BLOCKIO_STAT_CGROUP_OVERFLOW = 3, /* requests attributed to cgroup 0 because max_cgroups was reached */
-	BLOCKIO_STAT_COUNT = 4,
+	BLOCKIO_STAT_EVICTED = 4,         /* in-flight entries evicted by a newer request (completion not timed) */
+	BLOCKIO_STAT_COUNT = 5,
 };
 
-/* In flight: keyed by the request pointer (tp_btf/raw_tp), or by (dev, sector) (tracepoint). */
-struct blockio_start_key {
-	__u64 rq;
-	__u64 sector;
-	__u32 dev;
-	__u32 _pad;
-};
+#define BLOCKIO_INFLIGHT_BITS 14   /* 16384 slots, 2-way: requests in flight on all devices */
 
+/* In flight, in the `inflight` array (bpf/include/kotel_inflight.h): id is the request pointer
+ * (tp_btf/raw_tp) or a hash of (dev, sector) (classic tracepoint); 0 = free slot. */
 struct blockio_start {
+	__u64 id;
 	__u64 insert_ns;   /* 0 when the request was dispatched without queueing (or insert is off) */
 	__u64 issue_ns;
 	__u64 cgroup_id;
 	__u32 op;          /* cmd_flags & REQ_OP_MASK */
-	__u32 _pad;
+	__u32 dev;         /* kernel dev_t of the partition (or disk) */
 };
 
 /* One series: device (kernel dev_t encoding), operation, submitting cgroup (0: not attributed). */
@@ -38,7 +36,9 @@ struct blockio_key {
 	__u64 cgroup_id;
 };
 
-/* Exact aggregates of one series; latency = issue → complete, in nanoseconds. */
+/* Exact aggregates of one series; latency = issue → complete, in nanoseconds. Per-CPU (no
+ * atomics on the hot path): user space sums count/sum/bytes/buckets over CPUs and takes the
+ * max of max and of min_inv. */
 struct blockio_value {
 	__u64 count;
 	__u64 sum;          /* ns */

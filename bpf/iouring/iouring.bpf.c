@@ -8,6 +8,7 @@
 #include <bpf/bpf_core_read.h>
 #include "iouring.h"
 #include "kotel_stats.h"
+#include "kotel_inflight.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -16,16 +17,16 @@ const volatile __u32 min_exp = 10;
 const volatile __u32 nbounds = 108;
 const volatile __u32 self_tgid = 0;
 
-/* Requests that never complete are evicted (LRU) and counted by user space as abandoned. */
+/* Requests that never complete are evicted by newer ones (2-way LRU) and counted. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u64);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1 << IOURING_INFLIGHT_BITS);
+	__type(key, __u32);
 	__type(value, struct iouring_start);
-} start SEC(".maps");
+} inflight SEC(".maps");
 
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
 	__uint(max_entries, 4096);
 	__type(key, struct iouring_key);
 	__type(value, struct iouring_value);
@@ -79,6 +80,8 @@ static __always_inline void uring_stat_add(__u32 slot)
 		*v += 1;
 }
 
+KOTEL_INFLIGHT(inflight, inflight, struct iouring_start, IOURING_INFLIGHT_BITS, ts_ns)
+
 static __always_inline struct iouring_value *series(__u32 tgid, __u32 opcode)
 {
 	struct iouring_key key = { .tgid = tgid, .opcode = opcode };
@@ -114,42 +117,53 @@ static __always_inline void count_error(__u32 tgid, __u32 opcode, __s32 err, __u
 		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
 }
 
+/* The series the last submit on this CPU went to: skips the hash lookup for a busy ring. */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct iouring_key);
+} last_series SEC(".maps");
+
 static __always_inline void on_submit(__u64 req, __u32 opcode)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u64 pid_tgid = bpf_get_current_pid_tgid();
+	__u32 tgid = pid_tgid >> 32, zero = 0;
 	struct iouring_start *s;
+	struct iouring_key *last;
 
 	if (tgid == self_tgid)
 		return;
 	uring_stat_add(IOURING_STAT_SUBMITTED);
-	/* Create the series in the submitter's context, where its comm is known (one lookup when it exists). */
-	series(tgid, opcode);
-	s = bpf_map_lookup_elem(&start, &req);
-	if (s) {
-		/* The allocator recycled this request: its previous use completed unseen. */
-		uring_stat_add(IOURING_STAT_REPLACED);
-		s->ts_ns = bpf_ktime_get_ns();
-		s->tgid = tgid;
-		s->opcode = opcode;
-		s->cgroup_id = bpf_get_current_cgroup_id();
+	/* Create the series in the submitter's context, where its comm is known. */
+	last = bpf_map_lookup_elem(&last_series, &zero);
+	if (last && (last->tgid != tgid || last->opcode != opcode)) {
+		if (series(tgid, opcode)) {
+			last->tgid = tgid;
+			last->opcode = opcode;
+		}
+	}
+	enum kotel_claim how;
+	s = inflight_claim(req, &how);
+	if (how == KOTEL_CLAIM_EXISTING)
+		uring_stat_add(IOURING_STAT_REPLACED);   /* recycled request: its previous use completed unseen */
+	else if (how == KOTEL_CLAIM_EVICTED)
+		uring_stat_add(IOURING_STAT_EVICTED);
+	if (!s) {
+		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
 		return;
 	}
-	struct iouring_start fresh = {
-		.ts_ns = bpf_ktime_get_ns(),
-		.cgroup_id = bpf_get_current_cgroup_id(),
-		.tgid = tgid,
-		.opcode = opcode,
-	};
-	if (bpf_map_update_elem(&start, &req, &fresh, BPF_ANY))
-		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+	s->ts_ns = bpf_ktime_get_ns();
+	s->tgid = tgid;
+	s->opcode = opcode;
 }
 
 static __always_inline void on_complete(__u64 req, __s32 res, __u32 cflags)
 {
-	struct iouring_start *s = bpf_map_lookup_elem(&start, &req);
+	struct iouring_start *s = inflight_find(req);
 	struct iouring_value *v;
 	__u64 now, lat;
-	__u32 tgid, opcode;
+	__u32 tgid, opcode, b;
 
 	if (!s) {
 		uring_stat_add(IOURING_STAT_UNMATCHED);
@@ -164,26 +178,29 @@ static __always_inline void on_complete(__u64 req, __s32 res, __u32 cflags)
 		s->ts_ns = now;
 		uring_stat_add(IOURING_STAT_MORE);
 	} else {
-		__u64 cg = s->cgroup_id;
-		bpf_map_delete_elem(&start, &req);
+		inflight_release(s, req);
 		uring_stat_add(IOURING_STAT_COMPLETED);
-		v = series(tgid, opcode);
-		if (v)
-			v->cgroup_id = cg;
-		goto record;
 	}
 	v = series(tgid, opcode);
-record:
-	kotel_stat_add(KOTEL_STAT_EVENTS_SEEN, 1);
-	if (v)
-		kotel_hist_add(v, lat, kotel_hist_bucket(lat, sub_bits, min_exp, nbounds));
+	if (v) {
+		/* Per-CPU value: plain updates. */
+		b = kotel_hist_bucket(lat, sub_bits, min_exp, nbounds);
+		v->count++;
+		v->sum += lat;
+		if (b < KOTEL_HIST_SLOTS)
+			v->buckets[b]++;
+		if (lat > v->max)
+			v->max = lat;
+		if (~lat > v->min_inv)
+			v->min_inv = ~lat;
+	}
 	if (res < 0)
 		count_error(tgid, opcode, res, IOURING_ERR_COMPLETION);
 }
 
 static __always_inline void on_async_work(__u64 req, __u32 opcode)
 {
-	struct iouring_start *s = bpf_map_lookup_elem(&start, &req);
+	struct iouring_start *s = inflight_find(req);
 	__u32 tgid = s ? s->tgid : bpf_get_current_pid_tgid() >> 32;
 	struct iouring_value *v;
 
@@ -191,12 +208,12 @@ static __always_inline void on_async_work(__u64 req, __u32 opcode)
 		return;
 	v = series(tgid, opcode);
 	if (v)
-		__sync_fetch_and_add(&v->async_work, 1);
+		v->async_work++;
 }
 
 static __always_inline void on_req_failed(__u64 req, __u32 opcode, __s32 error)
 {
-	struct iouring_start *s = bpf_map_lookup_elem(&start, &req);
+	struct iouring_start *s = inflight_find(req);
 	__u32 tgid = s ? s->tgid : bpf_get_current_pid_tgid() >> 32;
 
 	if (tgid == self_tgid)
@@ -230,28 +247,28 @@ static __always_inline void on_overflow(void)
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(io_uring_submit_req_btf, struct io_kiocb *req)
 {
-	on_submit((__u64)req, req->opcode);
+	on_submit(kotel_arg_id(ctx, 0), req->opcode);
 	return 0;
 }
 
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(io_uring_complete_btf, void *ring, void *req, struct io_uring_cqe *cqe)
 {
-	on_complete((__u64)req, cqe->res, cqe->flags);
+	on_complete(kotel_arg_id(ctx, 1), cqe->res, cqe->flags);
 	return 0;
 }
 
 SEC("tp_btf/io_uring_queue_async_work")
 int BPF_PROG(io_uring_queue_async_work_btf, struct io_kiocb *req, int rw)
 {
-	on_async_work((__u64)req, req->opcode);
+	on_async_work(kotel_arg_id(ctx, 0), req->opcode);
 	return 0;
 }
 
 SEC("tp_btf/io_uring_req_failed")
 int BPF_PROG(io_uring_req_failed_btf, const struct io_uring_sqe *sqe, struct io_kiocb *req, int error)
 {
-	on_req_failed((__u64)req, req->opcode, error);
+	on_req_failed(kotel_arg_id(ctx, 1), req->opcode, error);
 	return 0;
 }
 

@@ -15,7 +15,8 @@ enum iouring_stat {
 	IOURING_STAT_MORE = 2,        /* intermediate completions of multishot requests (entry kept) */
 	IOURING_STAT_UNMATCHED = 3,   /* completions without a start entry (submitted before attach, aged out) */
 	IOURING_STAT_REPLACED = 4,    /* a submit found its req pointer still in flight: the old request's completion was missed */
-	IOURING_STAT_COUNT = 5,
+	IOURING_STAT_EVICTED = 5,     /* in flight too long: evicted by a newer request (2-way LRU), never timed */
+	IOURING_STAT_COUNT = 6,
 };
 
 enum iouring_err_kind {
@@ -23,10 +24,13 @@ enum iouring_err_kind {
 	IOURING_ERR_REQ_FAILED = 1,   /* io_uring:io_uring_req_failed */
 };
 
-/* In flight, keyed by the struct io_kiocb pointer: who submitted, and when. */
+#define IOURING_INFLIGHT_BITS 14   /* 16384 slots, 2-way set associative */
+
+/* In flight, in the `inflight` array (bpf/include/kotel_inflight.h), id = the struct io_kiocb
+ * pointer (0 = free): who submitted, and when. */
 struct iouring_start {
+	__u64 id;
 	__u64 ts_ns;        /* submit, or the previous completion of a multishot request */
-	__u64 cgroup_id;
 	__u32 tgid;
 	__u32 opcode;
 };
@@ -37,13 +41,14 @@ struct iouring_key {
 	__u32 opcode;
 };
 
+/* Per-CPU (no atomics on the hot path): user space sums count/sum/buckets/async_work over CPUs
+ * and takes the max of max and of min_inv; comm is written once, on one CPU, at creation. */
 struct iouring_value {
 	__u64 count;
 	__u64 sum;          /* ns */
 	__u64 max;
 	__u64 min_inv;      /* ~min */
 	__u64 async_work;   /* punted to io-wq (io_uring_queue_async_work) */
-	__u64 cgroup_id;    /* of the latest submitter */
 	char comm[16];      /* the submitting task's, when the series was created (names exited processes) */
 	__u64 buckets[KOTEL_HIST_SLOTS];
 };

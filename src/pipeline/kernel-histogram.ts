@@ -164,3 +164,22 @@ export class HistogramTemporality {
     for (const k of this.previous.keys()) if (k.startsWith(prefix) || k.startsWith(`#${prefix}`)) this.previous.delete(k);
   }
 }
+
+/**
+ * Per-CPU histogram maps: dump() sums every u64 slot over CPUs, which is right for count, sum
+ * and buckets but not for max and min. This reads the key's per-CPU values and replaces them
+ * with the max over CPUs of max, and of min_inv (→ the min).
+ */
+export function perCpuMinMax(lookupPerCpu: (key: Buffer) => Buffer[] | null, key: Buffer, h: KernelHistogram, f: HistFields): void {
+  if (!h.count) return;
+  const values = lookupPerCpu(key);
+  if (!values) return;
+  let max = 0n, minInv = 0n;
+  for (const v of values) {
+    const m = v.readBigUInt64LE(f.max.offset), mi = v.readBigUInt64LE(f.min_inv.offset);
+    if (m > max) max = m;
+    if (mi > minInv) minInv = mi;
+  }
+  h.max = Number(max);
+  h.min = Number(~minInv & 0xffffffffffffffffn);
+}

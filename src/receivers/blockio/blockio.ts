@@ -15,7 +15,7 @@ import {
   METRIC_LINUX_BLOCK_REQUEST_DURATION, METRIC_SYSTEM_DISK_IO, METRIC_SYSTEM_DISK_OPERATIONS, METRIC_SYSTEM_DISK_OPERATION_TIME,
 } from '../../semconv/attributes.ts';
 import { histogram, monotonicSum, resourceMetrics, type HistogramPoint, type Point } from '../../pipeline/metric-data.ts';
-import { boundsNs, HistogramTemporality, layoutFromSettings, readKernelHistogram, type HistogramLayout } from '../../pipeline/kernel-histogram.ts';
+import { boundsNs, HistogramTemporality, layoutFromSettings, perCpuMinMax, readKernelHistogram, type HistogramLayout } from '../../pipeline/kernel-histogram.ts';
 import { containerIdFromCgroupPath } from '../../pipeline/container-id.ts';
 import { receiverScope } from '../../pipeline/scope.ts';
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
@@ -105,15 +105,19 @@ class BlockioReceiver implements Receiver {
     const { object, variant, skipped } = this.loaded;
     this.attachedTo = `${variant.kind}/block_rq_issue`;
     for (const x of skipped) this.ctx.diag.info(`${this.id}: not using ${x}`);
-    object.enableRunTimeStats();
+    if (this.ctx.bpfRunTimeStats) object.enableRunTimeStats();
     const t = this.ctx.selfTelemetry;
     t.addSource(kernelStatsSource(this.id, object.map('stats')));
     t.addSource(programStatsSource(object, variant.programs));
     const blockStats = object.map('block_stats');
-    let unmatched = 0;
+    let unmatched = 0, evicted = 0;
     t.addSource((observe) => {
-      try { unmatched = readSlot(blockStats, BlockioStat.BLOCKIO_STAT_UNMATCHED); } catch { /* closed */ }
+      try {
+        unmatched = readSlot(blockStats, BlockioStat.BLOCKIO_STAT_UNMATCHED);
+        evicted = readSlot(blockStats, BlockioStat.BLOCKIO_STAT_EVICTED);
+      } catch { /* closed */ }
       observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: this.id, [ATTR_KOTEL_REASON]: 'unmatched_completion' }, unmatched);
+      observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: this.id, [ATTR_KOTEL_REASON]: 'inflight_evicted' }, evicted);
     });
     this.state = 'running';
   }
@@ -132,8 +136,10 @@ class BlockioReceiver implements Receiver {
     if (this.finalMetrics) return this.finalMetrics;
     const object = this.loaded?.object;
     if (!object || this.state !== 'running') return [];
-    const { count, keys, values } = object.map('latency').dump();
+    const latency = object.map('latency');
+    const { count, keys, values } = latency.dump();
     const series = decodeSeries(keys, values, count, this.layout);
+    series.forEach((s, i) => perCpuMinMax((k) => latency.lookupPerCpu(k), keys.subarray(i * BlockioKey.size, (i + 1) * BlockioKey.size), s.hist, BlockioValue.fields));
     const errors = object.map('errors').dump();
     return this.build(series, errors.count, errors.keys, errors.values, now as [number, number]);
   }

@@ -4,8 +4,8 @@
 export const IouringStart = {
   size: 24,
   fields: {
-    ts_ns: { offset: 0, size: 8 },
-    cgroup_id: { offset: 8, size: 8 },
+    id: { offset: 0, size: 8 },
+    ts_ns: { offset: 8, size: 8 },
     tgid: { offset: 16, size: 4 },
     opcode: { offset: 20, size: 4 },
   },
@@ -20,16 +20,15 @@ export const IouringKey = {
 } as const;
 
 export const IouringValue = {
-  size: 1344,
+  size: 1336,
   fields: {
     count: { offset: 0, size: 8 },
     sum: { offset: 8, size: 8 },
     max: { offset: 16, size: 8 },
     min_inv: { offset: 24, size: 8 },
     async_work: { offset: 32, size: 8 },
-    cgroup_id: { offset: 40, size: 8 },
-    comm: { offset: 48, size: 16 },
-    buckets: { offset: 64, size: 1280 },
+    comm: { offset: 40, size: 16 },
+    buckets: { offset: 56, size: 1280 },
   },
 } as const;
 
@@ -49,7 +48,8 @@ export const IouringStat = {
   IOURING_STAT_MORE: 2,
   IOURING_STAT_UNMATCHED: 3,
   IOURING_STAT_REPLACED: 4,
-  IOURING_STAT_COUNT: 5,
+  IOURING_STAT_EVICTED: 5,
+  IOURING_STAT_COUNT: 6,
 } as const;
 
 export const IouringErrKind = {

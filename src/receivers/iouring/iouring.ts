@@ -17,7 +17,7 @@ import {
 import { errnoName, errnoText } from '../../semconv/errno.ts';
 import { ioUringOpcodeName } from '../../semconv/io-uring.ts';
 import { histogram, monotonicSum, resourceMetrics, type HistogramPoint, type Point } from '../../pipeline/metric-data.ts';
-import { boundsNs, HistogramTemporality, layoutFromSettings, readKernelHistogram, type HistogramLayout, type KernelHistogram } from '../../pipeline/kernel-histogram.ts';
+import { boundsNs, HistogramTemporality, layoutFromSettings, perCpuMinMax, readKernelHistogram, type HistogramLayout, type KernelHistogram } from '../../pipeline/kernel-histogram.ts';
 import { receiverScope } from '../../pipeline/scope.ts';
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
 import { IouringErrKey, IouringErrKind, IouringKey, IouringStat, IouringValue } from './iouring.layout.ts';
@@ -91,7 +91,7 @@ class IouringReceiver implements Receiver {
     const { object, variant, skipped } = this.loaded;
     this.attachedTo = `${variant.kind}/io_uring_complete`;
     for (const x of skipped) this.ctx.diag.info(`${this.id}: not using ${x}`);
-    object.enableRunTimeStats();
+    if (this.ctx.bpfRunTimeStats) object.enableRunTimeStats();
     const t = this.ctx.selfTelemetry;
     t.addSource(kernelStatsSource(this.id, object.map('stats')));
     t.addSource(programStatsSource(object, variant.programs));
@@ -100,15 +100,23 @@ class IouringReceiver implements Receiver {
       try {
         const stats = object.map('uring_stats');
         unmatched = readSlot(stats, IouringStat.IOURING_STAT_UNMATCHED);
-        // Every submit either completed, is still in flight, or was evicted/replaced: abandoned.
-        const live = object.map('start').dump().count;
-        abandoned = Math.max(0, readSlot(stats, IouringStat.IOURING_STAT_SUBMITTED) - readSlot(stats, IouringStat.IOURING_STAT_COMPLETED) - live);
+        // Never completed (as far as the kernel let us see): evicted from the 2-way LRU in-flight
+        // table by newer requests, or found still in flight when their request struct was reused.
+        abandoned = readSlot(stats, IouringStat.IOURING_STAT_EVICTED) + readSlot(stats, IouringStat.IOURING_STAT_REPLACED);
       } catch { /* closed */ }
       observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: this.id, [ATTR_KOTEL_REASON]: 'unmatched_completion' }, unmatched);
       observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: this.id, [ATTR_KOTEL_REASON]: 'abandoned_request' }, abandoned);
     });
     if (this.ctx.emitLog) this.sweepTimer = setInterval(() => this.sweepLogs(), SWEEP_MS).unref();
     this.state = 'running';
+  }
+
+  private readSeries(): UringSeries[] {
+    const latency = this.loaded!.object.map('latency');
+    const { count, keys, values } = latency.dump();
+    const series = decodeUringSeries(keys, values, count, this.layout);
+    series.forEach((s, i) => perCpuMinMax((k) => latency.lookupPerCpu(k), keys.subarray(i * IouringKey.size, (i + 1) * IouringKey.size), s.hist, IouringValue.fields));
+    return series;
   }
 
   private readErrors(): ErrEntry[] {
@@ -167,8 +175,7 @@ class IouringReceiver implements Receiver {
     if (this.finalMetrics) return this.finalMetrics;
     const object = this.loaded?.object;
     if (!object || this.state !== 'running') return [];
-    const { count, keys, values } = object.map('latency').dump();
-    const series = decodeUringSeries(keys, values, count, this.layout);
+    const series = this.readSeries();
     const out = this.build(series, this.readErrors(), this.readOverflows(), now as [number, number]);
     this.retire(series);
     return out;
@@ -255,8 +262,7 @@ class IouringReceiver implements Receiver {
       for (const p of loaded.variant.programs) loaded.object.detach(p);
       this.sweepLogs();
       const now = this.ctx.clock.now();
-      const { count, keys, values } = loaded.object.map('latency').dump();
-      this.finalMetrics = this.build(decodeUringSeries(keys, values, count, this.layout), this.readErrors(), this.readOverflows(), now as [number, number]);
+      this.finalMetrics = this.build(this.readSeries(), this.readErrors(), this.readOverflows(), now as [number, number]);
     }
     loaded?.object.close();
     this.loaded = undefined;

@@ -65,7 +65,7 @@ class ProcessReceiver implements Receiver {
     const { object, variant, skipped } = this.loaded;
     this.attachedTo = `${variant.kind}/sched_process_exec+exit`;
     for (const s of skipped) this.ctx.diag.info(`${this.id}: not using ${s}`);
-    object.enableRunTimeStats();
+    if (this.ctx.bpfRunTimeStats) object.enableRunTimeStats();
     // Attached first, then the scan: a process exec'ing in between is seen by both (harmless).
     if (this.settings.scan_proc) this.scanned = this.ctx.processes.scan();
     this.ring = new RingReader(object.map('events'), (batch, count) => this.onBatch(batch, count), { intervalMs: 10 });

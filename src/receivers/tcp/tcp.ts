@@ -122,7 +122,7 @@ class TcpReceiver implements Receiver {
     const { object, variant, skipped } = this.loaded;
     this.attachedTo = `${variant.kind}/inet_sock_set_state`;
     for (const s of skipped) this.ctx.diag.info(`${this.id}: not using ${s}`);
-    object.enableRunTimeStats();
+    if (this.ctx.bpfRunTimeStats) object.enableRunTimeStats();
     this.ring = new RingReader(object.map('events'), (batch, count) => this.onBatch(batch, count), { intervalMs: 10 });
     this.ring.unref();
     const t = this.ctx.selfTelemetry;

@@ -70,3 +70,19 @@ describe('kernel histograms: temporality', () => {
     assert.deepEqual(t.nextCount('c', 10, t2, t0), { value: 6, start: t1 });
   });
 });
+
+describe('kernel histograms: per-CPU values', () => {
+  it('takes max over CPUs of max and of min_inv (dump() sums them, which is wrong for both)', async () => {
+    const { perCpuMinMax } = await import('../../../src/pipeline/kernel-histogram.ts');
+    const V = BlockioValue.fields;
+    const cpu = (max: number, min: number) => {
+      const b = Buffer.alloc(BlockioValue.size);
+      b.writeBigUInt64LE(BigInt(max), V.max.offset);
+      b.writeBigUInt64LE(min ? ~BigInt(min) & 0xffffffffffffffffn : 0n, V.min_inv.offset);
+      return b;
+    };
+    const h = { count: 3, sum: 0, counts: [], min: 1, max: 1 };
+    perCpuMinMax(() => [cpu(500, 200), cpu(0, 0), cpu(900, 300)], Buffer.alloc(16), h, V);
+    assert.deepEqual([h.min, h.max], [200, 900]);
+  });
+});
