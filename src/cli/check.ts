@@ -36,11 +36,6 @@ export function receiverChecks(config: AgentConfig): ReceiverCheck[] {
     const factory = receiverFactory(rc.type);
     if (!factory) return { id, items: [{ what: 'type', ok: false, detail: `unknown receiver type ${rc.type}` }], ok: false };
     const items = factory.check(rc.settings as never);
-    const objectItem = items.find((i) => i.what === 'BPF object');
-    if (objectItem) {
-      objectItem.ok = existsSync(objectItem.detail);
-      if (!objectItem.ok) objectItem.fix = 'bash scripts/setup.sh';
-    }
     // Hooks are alternatives (one usable suffices); every other item is required.
     const hooks = items.filter((i) => i.what.startsWith('hook '));
     const ok = items.filter((i) => !i.what.startsWith('hook ')).every((i) => i.ok) && (hooks.length === 0 || hooks.some((i) => i.ok));

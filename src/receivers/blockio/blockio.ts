@@ -6,7 +6,7 @@ import type { HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { BpfMap } from '../../../native/index.ts';
-import { loadAndAttach, u8, u32, variantAvailable, objectPath, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { loadAndAttach, u8, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { kernelStatsSource, programStatsSource } from '../../bpf/telemetry.ts';
 import {
   ATTR_CONTAINER_ID, ATTR_DISK_IO_DIRECTION, ATTR_ERROR_TYPE, ATTR_HOST_NAME, ATTR_KOTEL_REASON, ATTR_KOTEL_RECEIVER,
@@ -19,6 +19,7 @@ import { boundsNs, HistogramTemporality, layoutFromSettings, perCpuMinMax, readK
 import { containerIdFromCgroupPath } from '../../pipeline/container-id.ts';
 import { receiverScope } from '../../pipeline/scope.ts';
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
+import { hookChecks } from '../checks.ts';
 import { BlockioErrKey, BlockioKey, BlockioStat, BlockioValue } from './blockio.layout.ts';
 import { CgroupPaths, DeviceNames } from './devices.ts';
 import { blockErrorType, blockOpName, ioDirection } from './mapping.ts';
@@ -250,16 +251,10 @@ function checkBlockio(settings: BlockioSettings): CheckItem[] {
   } catch (e) {
     items.push({ what: 'histogram', ok: false, detail: (e as Error).message, fix: 'adjust receivers.blockio.histogram' });
   }
-  const variants = blockioVariants(s.queue_time);
-  const candidates = s.hook === 'auto' ? variants : variants.filter((v) => v.kind === s.hook);
-  let usable = false;
-  for (const v of candidates) {
-    const missing = variantAvailable(v);
-    items.push({ what: `hook ${v.kind} block_rq_issue/complete`, ok: !missing, detail: missing ?? 'available' });
-    usable ||= !missing;
-  }
-  items.push({ what: 'BPF object', ok: true, detail: objectPath(OBJECT) });
-  if (!usable) items.push({ what: 'receiver', ok: false, detail: 'no hook available', fix: 'run on Linux with BTF and tracepoints, as root' });
+  items.push(...hookChecks({
+    variants: blockioVariants(s.queue_time), force: s.hook, label: 'block_rq_issue/complete', object: OBJECT,
+    fix: 'run on Linux with BTF and tracepoints, as root',
+  }));
   return items;
 }
 

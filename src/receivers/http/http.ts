@@ -3,7 +3,7 @@
 import type { HrTime } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { RingReader, forEachRecord } from '../../../native/index.ts';
-import { loadAndAttach, objectPath, u32, variantAvailable, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { loadAndAttach, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { kernelStatsSource, programStatsSource, ringStatsSource } from '../../bpf/telemetry.ts';
 import { resourceMetrics } from '../../pipeline/metric-data.ts';
 import { receiverScope } from '../../pipeline/scope.ts';
@@ -12,6 +12,7 @@ import {
   METRIC_HTTP_SERVER_REQUEST_BODY_SIZE, METRIC_HTTP_SERVER_REQUEST_DURATION, METRIC_HTTP_SERVER_RESPONSE_BODY_SIZE,
 } from '../../semconv/attributes.ts';
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
+import { hookChecks } from '../checks.ts';
 import { decodeHttpExchange, HTTP_EVENT_SIZE } from './decode.ts';
 import { KotelEventKind } from '../../bpf/kotel-event.layout.ts';
 import { attributesKey, HistogramSet } from './metrics.ts';
@@ -155,16 +156,10 @@ class HttpReceiver implements Receiver {
 }
 
 function checkHttp(_settings: HttpSettings): CheckItem[] {
-  const items: CheckItem[] = [];
-  let usable = false;
-  for (const v of VARIANTS) {
-    const missing = variantAvailable(v);
-    items.push({ what: `hook ${v.kind} sock:sock_send_length/sock_recv_length`, ok: !missing, detail: missing ?? 'available' });
-    usable ||= !missing;
-  }
-  items.push({ what: 'BPF object', ok: true, detail: objectPath(OBJECT) });
-  if (!usable) items.push({ what: 'receiver', ok: false, detail: 'no hook available', fix: 'Linux with BTF and the sock:sock_send_length tracepoint (6.x) is required' });
-  return items;
+  return hookChecks({
+    variants: VARIANTS, label: 'sock:sock_send_length/sock_recv_length', object: OBJECT,
+    fix: 'Linux with BTF and the sock:sock_send_length tracepoint (6.x) is required',
+  });
 }
 
 export const httpReceiver: ReceiverFactory<HttpSettings> = {

@@ -7,7 +7,7 @@ import { AggregationTemporality, type MetricData, type ResourceMetrics } from '@
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { BpfMap } from '../../../native/index.ts';
 import { readCString } from '../../bpf/records.ts';
-import { loadAndAttach, u32, variantAvailable, objectPath, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { loadAndAttach, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { kernelStatsSource, programStatsSource } from '../../bpf/telemetry.ts';
 import {
   ATTR_ERROR_TYPE, ATTR_KOTEL_REASON, ATTR_KOTEL_RECEIVER, ATTR_LINUX_IO_URING_OCCURRENCES, ATTR_LINUX_IO_URING_OPCODE,
@@ -20,6 +20,7 @@ import { histogram, monotonicSum, resourceMetrics, type HistogramPoint, type Poi
 import { boundsNs, HistogramTemporality, layoutFromSettings, perCpuMinMax, readKernelHistogram, type HistogramLayout, type KernelHistogram } from '../../pipeline/kernel-histogram.ts';
 import { receiverScope } from '../../pipeline/scope.ts';
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
+import { hookChecks } from '../checks.ts';
 import { IouringErrKey, IouringErrKind, IouringKey, IouringStat, IouringValue } from './iouring.layout.ts';
 import { iouringSchema, withDefaults, type IouringSettings } from './settings.ts';
 
@@ -284,15 +285,10 @@ function checkIouring(settings: IouringSettings): CheckItem[] {
   } catch (e) {
     items.push({ what: 'histogram', ok: false, detail: (e as Error).message, fix: 'adjust receivers.iouring.histogram' });
   }
-  const candidates = s.hook === 'auto' ? IOURING_VARIANTS : IOURING_VARIANTS.filter((v) => v.kind === s.hook);
-  let usable = false;
-  for (const v of candidates) {
-    const missing = variantAvailable(v);
-    items.push({ what: `hook ${v.kind} io_uring_submit_req/complete`, ok: !missing, detail: missing ?? 'available' });
-    usable ||= !missing;
-  }
-  items.push({ what: 'BPF object', ok: true, detail: objectPath(OBJECT) });
-  if (!usable) items.push({ what: 'receiver', ok: false, detail: 'no io_uring tracepoints', fix: 'run on Linux >= 5.5 with io_uring enabled (kernel.io_uring_disabled=0), as root' });
+  items.push(...hookChecks({
+    variants: IOURING_VARIANTS, force: s.hook, label: 'io_uring_submit_req/complete', object: OBJECT,
+    detail: 'no io_uring tracepoints', fix: 'run on Linux >= 5.5 with io_uring enabled (kernel.io_uring_disabled=0), as root',
+  }));
   return items;
 }
 

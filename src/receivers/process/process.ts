@@ -6,7 +6,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ResourceMetrics, MetricData } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import { RingReader, forEachRecord } from '../../../native/index.ts';
-import { loadAndAttach, u32, variantAvailable, objectPath, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { loadAndAttach, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { programStatsSource, ringStatsSource, kernelStatsSource } from '../../bpf/telemetry.ts';
 import { KotelEventKind } from '../../bpf/kotel-event.layout.ts';
 import {
@@ -18,6 +18,7 @@ import { cumulativeSum, histogram, resourceMetrics, type Point } from '../../pip
 import { receiverScope } from '../../pipeline/scope.ts';
 import { DEFAULT_REDACT, compileRedactPatterns } from '../../pipeline/processes.ts';
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
+import { hookChecks } from '../checks.ts';
 import { decodeExec, decodeExit, exitStatus, signalName, type ExitKind } from './decode.ts';
 import { ProcessExecEvent, ProcessExitEvent } from './process.layout.ts';
 import { processSchema, withDefaults, type ProcessSettings } from './settings.ts';
@@ -194,19 +195,13 @@ class ProcessReceiver implements Receiver {
 
 function checkProcess(settings: ProcessSettings): CheckItem[] {
   const s = withDefaults(settings);
-  const candidates = s.hook === 'auto' ? VARIANTS : VARIANTS.filter((v) => v.kind === s.hook);
-  const items: CheckItem[] = [];
-  let usable = false;
-  for (const v of candidates) {
-    const missing = variantAvailable(v);
-    items.push({ what: `hook ${v.kind} sched_process_exec/exit`, ok: !missing, detail: missing ?? 'available' });
-    usable ||= !missing;
-  }
-  items.push({ what: 'BPF object', ok: true, detail: objectPath(OBJECT) });
+  const items = hookChecks({
+    variants: VARIANTS, force: s.hook, label: 'sched_process_exec/exit', object: OBJECT,
+    fix: 'see the failed hooks above: each names its fix',
+  });
   for (const p of s.command_line.redact) {
     try { new RegExp(p); } catch (e) { items.push({ what: 'command_line.redact', ok: false, detail: (e as Error).message, fix: 'write a valid JavaScript regular expression' }); }
   }
-  if (!usable) items.push({ what: 'receiver', ok: false, detail: 'no hook available', fix: 'see the failed hooks above: each names its fix' });
   return items;
 }
 

@@ -3,7 +3,7 @@
 import type { HrTime } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { RingReader, forEachRecord, type BpfObject } from '../../../native/index.ts';
-import { loadAndAttach, readStats, u8, u32, u64, variantAvailable, objectPath, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { loadAndAttach, readStats, u8, u32, u64, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { programStatsSource, ringStatsSource, kernelStatsSource } from '../../bpf/telemetry.ts';
 import { ATTR_ERROR_TYPE, ATTR_LINUX_SYSCALL_NAME, ATTR_PROCESS_EXECUTABLE_NAME, METRIC_LINUX_SYSCALL_ERRORS } from '../../semconv/attributes.ts';
 import { errnoName } from '../../semconv/errno.ts';
@@ -12,6 +12,7 @@ import { cumulativeSum, resourceMetrics, type Point } from '../../pipeline/metri
 import { receiverScope } from '../../pipeline/scope.ts';
 import { cgroupIdOf } from '../../pipeline/cgroups.ts';
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
+import { hookChecks } from '../checks.ts';
 import { FailureAccounting } from './accounting.ts';
 import { decodeSyscallFailure, SYSCALL_EVENT_SIZE, type SyscallFailure } from './decode.ts';
 import { categoryName, failureLogRecord } from './mapping.ts';
@@ -250,20 +251,10 @@ class SyscallsReceiver implements Receiver {
 }
 
 function checkSyscalls(settings: SyscallsSettings): CheckItem[] {
-  const items: CheckItem[] = [];
-  const s = withDefaults(settings);
-  const candidates = s.hook === 'auto' ? VARIANTS : VARIANTS.filter((v) => v.kind === s.hook);
-  let usable = false;
-  for (const v of candidates) {
-    const missing = variantAvailable(v);
-    items.push({ what: `hook ${v.kind} raw_syscalls/sys_exit`, ok: !missing, detail: missing ?? 'available' });
-    usable ||= !missing;
-  }
-  items.push({
-    what: 'BPF object', ok: true, detail: objectPath(OBJECT),
+  return hookChecks({
+    variants: VARIANTS, force: withDefaults(settings).hook, label: 'raw_syscalls/sys_exit', object: OBJECT,
+    fix: 'see the failed hooks above: each names its fix',
   });
-  if (!usable) items.push({ what: 'receiver', ok: false, detail: 'no hook available', fix: 'see the failed hooks above: each names its fix' });
-  return items;
 }
 
 export const syscallsReceiver: ReceiverFactory<SyscallsSettings> = {

@@ -5,7 +5,7 @@
 import { SeverityNumber, type Attributes, type HrTime } from '@opentelemetry/api';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { RingReader, forEachRecord } from '../../../native/index.ts';
-import { loadAndAttach, u32, u64, variantAvailable, objectPath, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { loadAndAttach, u32, u64, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { programStatsSource, ringStatsSource, kernelStatsSource } from '../../bpf/telemetry.ts';
 import { KotelEventKind } from '../../bpf/kotel-event.layout.ts';
 import {
@@ -17,6 +17,7 @@ import {
 import { cumulativeSum, histogram, resourceMetrics, type HistogramPoint, type Point } from '../../pipeline/metric-data.ts';
 import { receiverScope } from '../../pipeline/scope.ts';
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
+import { hookChecks } from '../checks.ts';
 import { ValueHistogram } from '../process/value-histogram.ts';
 import { connectFailureReason, decodeTcp, type TcpRecord } from './decode.ts';
 import { TcpDirection, TcpEvent } from './tcp.layout.ts';
@@ -206,16 +207,11 @@ class TcpReceiver implements Receiver {
 }
 
 function checkTcp(): CheckItem[] {
-  const items: CheckItem[] = [];
-  let usable = false;
-  for (const v of VARIANTS) {
-    const missing = variantAvailable(v);
-    items.push({ what: `hook ${v.kind} sock/inet_sock_set_state`, ok: !missing, detail: missing ?? 'available' });
-    usable ||= !missing;
-  }
-  items.push({ what: 'BPF object', ok: true, detail: objectPath(OBJECT) });
-  if (!usable) items.push({ what: 'receiver', ok: false, detail: 'no hook available (tp_btf with BPF_MAP_TYPE_SK_STORAGE is required)', fix: 'a kernel with BTF and the sock:sock_send_length tracepoint (6.3+)' });
-  return items;
+  return hookChecks({
+    variants: VARIANTS, label: 'sock/inet_sock_set_state', object: OBJECT,
+    detail: 'no hook available (tp_btf with BPF_MAP_TYPE_SK_STORAGE is required)',
+    fix: 'a kernel with BTF and the sock:sock_send_length tracepoint (6.3+)',
+  });
 }
 
 export const tcpReceiver: ReceiverFactory<TcpSettings> = {
