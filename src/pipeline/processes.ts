@@ -26,6 +26,8 @@ export interface ProcessInfo {
   owner?: string;
   /** ms since the epoch */
   startTimeMs?: number;
+  /** Start in clock ticks since boot, as /proc/<pid>/stat has it: identifies the process behind a pid. */
+  startTicks?: number;
   cgroupPath?: string;
   /** The v2 path and the v1 controllers' paths from /proc/<pid>/cgroup (what the cgroups receiver reads). */
   cgroupV2Path?: string;
@@ -67,9 +69,15 @@ export function compileRedactPatterns(patterns: string[]): RegExp[] {
 interface Entry { info: ProcessInfo; resource: Resource; workload: Resource; readAt: number; exitedAt?: number }
 
 /** Facts the kernel reported with an exec, used when /proc is already gone. */
-export interface ExecFacts { ppid?: number; uid?: number; filename?: string; comm?: string; cgroupId?: bigint; startTimeMs?: number }
+export interface ExecFacts { ppid?: number; uid?: number; filename?: string; comm?: string; cgroupId?: bigint; startTimeMs?: number; startNs?: bigint }
+
+// /proc start times are clock ticks (USER_HZ = 100) since boot; the kernel's events carry nanoseconds.
+const PID_REUSE_TOLERANCE_TICKS = 2;
+const nsToTicks = (ns: bigint) => Number(ns / 10_000_000n);
 
 export class ProcessCache {
+  private bootOffsetNs = 0n;
+  private bootOffsetReadAt = 0;
   private readonly entries = new Map<number, Entry>();
   private readonly procRoot: string;
   private readonly maxEntries: number;
@@ -170,16 +178,43 @@ export class ProcessCache {
     const info = this.read(tgid, facts.comm ?? '') ?? this.fromFacts(tgid, facts);
     if (facts.ppid !== undefined && info.parentPid === undefined) info.parentPid = facts.ppid;
     if (facts.startTimeMs !== undefined && info.startTimeMs === undefined) info.startTimeMs = facts.startTimeMs;
+    if (facts.startNs !== undefined && info.startTicks === undefined) info.startTicks = this.bootTicks(facts.startNs);
     this.store(tgid, info, now);
     return info;
   }
 
-  /** A process exited: keep its identity for late records, then evict (sweepExited). */
-  onExit(tgid: number, comm = ''): ProcessInfo {
-    const e = this.entries.get(tgid) ?? this.store(tgid, this.read(tgid, comm) ?? { pid: tgid, executableName: comm || String(tgid) }, Date.now());
+  /**
+   * A process exited: keep its identity for late records, then evict (sweepExited). `startNs`
+   * (the kernel's task start time) tells a reused pid from the process the table remembers: a
+   * child that forked without exec'ing must not inherit an exited process's identity.
+   */
+  onExit(tgid: number, comm = '', startNs?: bigint): ProcessInfo {
+    let e = this.entries.get(tgid);
+    if (e && startNs !== undefined && e.info.startTicks !== undefined && Math.abs(e.info.startTicks - this.bootTicks(startNs)) > PID_REUSE_TOLERANCE_TICKS) {
+      this.entries.delete(tgid);
+      e = undefined;
+    }
+    e ??= this.store(tgid, this.read(tgid, comm) ?? { pid: tgid, executableName: comm || String(tgid) }, Date.now());
     e.info.exited = true;
     e.exitedAt = Date.now();
     return e.info;
+  }
+
+  /**
+   * The kernel's task start time is CLOCK_MONOTONIC; /proc counts CLOCK_BOOTTIME, which also runs
+   * while suspended. The offset between the two is re-read from /proc/uptime at most once a second.
+   */
+  private bootTicks(monotonicNs: bigint): number {
+    const now = Date.now();
+    if (now - this.bootOffsetReadAt > 1000) {
+      try {
+        const uptimeNs = BigInt(Math.round(Number(readFileSync(`${this.procRoot}/uptime`, 'utf8').split(' ')[0]) * 1e9));
+        this.bootOffsetNs = uptimeNs - process.hrtime.bigint();
+        if (this.bootOffsetNs < 0n) this.bootOffsetNs = 0n;  // uptime has 10 ms resolution
+      } catch { /* keep the last offset */ }
+      this.bootOffsetReadAt = now;
+    }
+    return nsToTicks(monotonicNs + this.bootOffsetNs);
   }
 
   /** Evicts processes that exited more than exitGraceMs ago. */
@@ -256,6 +291,7 @@ export class ProcessCache {
       const stat = readFileSync(`${dir}/stat`, 'utf8');
       const ticks = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19]);
       const boot = this.bootTime();
+      if (Number.isFinite(ticks)) info.startTicks = ticks;
       if (Number.isFinite(ticks) && boot !== undefined) info.startTimeMs = boot + ticks * 10;  // USER_HZ = 100
     } catch { /* gone */ }
     try {

@@ -1,6 +1,7 @@
 // The `process` receiver: sched_process_exec / exit keep the agent's process table current (every
 // receiver's enrichment reads it); optional log records for exec and abnormal exits; process
 // lifetime as a histogram and exec/exit counters per workload and executable.
+import { basename } from 'node:path';
 import { SeverityNumber, type Attributes, type HrTime } from '@opentelemetry/api';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ResourceMetrics, MetricData } from '@opentelemetry/sdk-metrics';
@@ -98,8 +99,10 @@ class ProcessReceiver implements Receiver {
       const kind = view.getUint16(offset, true);
       if (kind === KotelEventKind.KOTEL_EVENT_PROCESS_EXEC && length >= ProcessExecEvent.size) {
         const ev = decodeExec(batch, offset, view);
-        const info = this.ctx.processes.onExec(ev.tgid, { ppid: ev.ppid, uid: ev.uid, filename: ev.filename, comm: ev.comm, cgroupId: ev.cgroupId });
-        const s = this.seriesFor(ev.tgid, ev.comm, info.executableName);
+        const info = this.ctx.processes.onExec(ev.tgid, { ppid: ev.ppid, uid: ev.uid, filename: ev.filename, comm: ev.comm, cgroupId: ev.cgroupId, startNs: ev.startNs > 0n ? ev.startNs : undefined });
+        // /proc may already show a later exec of the same pid (sh -c '… && exec prog'): count this
+        // exec under the file the kernel says it ran.
+        const s = this.seriesFor(ev.tgid, ev.comm, ev.filename ? basename(ev.filename) : info.executableName);
         if (s) s.execs++;
         if (this.settings.logs.exec) this.log(ev.tgid, this.ctx.clock.toHrTime(ev.tsNs), observed, SeverityNumber.INFO, 'INFO',
           `exec ${info.executablePath ?? ev.filename}`, {
@@ -109,7 +112,7 @@ class ProcessReceiver implements Receiver {
           });
       } else if (kind === KotelEventKind.KOTEL_EVENT_PROCESS_EXIT && length >= ProcessExitEvent.size) {
         const ev = decodeExit(batch, offset, view);
-        const info = this.ctx.processes.onExit(ev.tgid, ev.comm);
+        const info = this.ctx.processes.onExit(ev.tgid, ev.comm, ev.startNs > 0n ? ev.startNs : undefined);
         const st = exitStatus(ev.exitCode);
         const lifetimeSec = ev.startNs > 0n && ev.tsNs > ev.startNs ? Number(ev.tsNs - ev.startNs) / 1e9 : 0;
         const s = this.seriesFor(ev.tgid, ev.comm, info.executableName);
