@@ -399,15 +399,9 @@ __noinline int emit_g(struct http_conn *c, __u64 end_ns, __u32 extra_flags)
 	p = &c->q[idx];
 	if (c->role == HTTP_ROLE_SERVER)
 		thread_leave(p->tid);
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		kotel_stat_add(KOTEL_STAT_RINGBUF_FULL, 1);
+	ev = kotel_reserve(&events, ev, KOTEL_EVENT_HTTP_EXCHANGE, end_ns);
+	if (!ev)
 		goto pop;
-	}
-	ev->hdr.kind = KOTEL_EVENT_HTTP_EXCHANGE;
-	ev->hdr.version = 1;
-	ev->hdr.size = sizeof(*ev);
-	ev->hdr.ts_ns = end_ns;
 	ev->start_ns = p->start_ns;
 	ev->end_ns = end_ns;
 	ev->req_bytes = p->bytes;

@@ -33,15 +33,9 @@ static __always_inline int on_exec(struct task_struct *task, __u32 old_pid, stru
 	if (tgid == self_tgid)
 		return 0;
 	kotel_stat_add(KOTEL_STAT_EVENTS_SEEN, 1);
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		kotel_stat_add(KOTEL_STAT_RINGBUF_FULL, 1);
+	ev = kotel_reserve(&events, ev, KOTEL_EVENT_PROCESS_EXEC, bpf_ktime_get_ns());
+	if (!ev)
 		return 0;
-	}
-	ev->hdr.kind = KOTEL_EVENT_PROCESS_EXEC;
-	ev->hdr.version = 1;
-	ev->hdr.size = sizeof(*ev);
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
 	ev->tgid = tgid;
 	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	ev->uid = (__u32)bpf_get_current_uid_gid();
@@ -69,15 +63,9 @@ static __always_inline int on_exit(struct task_struct *task)
 	if (tgid == self_tgid)
 		return 0;
 	kotel_stat_add(KOTEL_STAT_EVENTS_SEEN, 1);
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		kotel_stat_add(KOTEL_STAT_RINGBUF_FULL, 1);
+	ev = kotel_reserve(&events, ev, KOTEL_EVENT_PROCESS_EXIT, bpf_ktime_get_ns());
+	if (!ev)
 		return 0;
-	}
-	ev->hdr.kind = KOTEL_EVENT_PROCESS_EXIT;
-	ev->hdr.version = 1;
-	ev->hdr.size = sizeof(*ev);
-	ev->hdr.ts_ns = bpf_ktime_get_ns();
 	ev->tgid = tgid;
 	ev->ppid = BPF_CORE_READ(task, real_parent, tgid);
 	ev->exit_code = (__u32)BPF_CORE_READ(task, exit_code);

@@ -196,20 +196,14 @@ static __noinline int handle_failure(__u32 nr, long ret, struct pt_regs *regs)
 		return 0;
 	/* Reserve before claiming: a full ring buffer leaves the failures unclaimed, so the
 	 * next record (or user space's end-of-burst fold) still accounts for them. */
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		kotel_stat_add(KOTEL_STAT_RINGBUF_FULL, 1);
+	ev = kotel_reserve(&events, ev, KOTEL_EVENT_SYSCALL_FAILURE, now);
+	if (!ev)
 		return 0;
-	}
 	from = claim_range(counter, total);
 	if (from == (__u64)-1) {
 		bpf_ringbuf_discard(ev, BPF_RB_NO_WAKEUP);
 		return 0;
 	}
-	ev->hdr.kind = KOTEL_EVENT_SYSCALL_FAILURE;
-	ev->hdr.version = 1;
-	ev->hdr.size = sizeof(*ev);
-	ev->hdr.ts_ns = now;
 	ev->tgid = tgid;
 	ev->tid = (__u32)pid_tgid;
 	ev->uid = (__u32)bpf_get_current_uid_gid();

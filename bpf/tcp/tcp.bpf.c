@@ -77,15 +77,9 @@ static __always_inline void emit(const struct sock *sk, struct tcp_sock_state *s
 
 	if (st->tgid == self_tgid && self_tgid)
 		return;
-	ev = bpf_ringbuf_reserve(&events, sizeof(*ev), 0);
-	if (!ev) {
-		kotel_stat_add(KOTEL_STAT_RINGBUF_FULL, 1);
+	ev = kotel_reserve(&events, ev, kind, now);
+	if (!ev)
 		return;   /* deltas stay unreported: the next record carries them */
-	}
-	ev->hdr.kind = kind;
-	ev->hdr.version = 1;
-	ev->hdr.size = sizeof(*ev);
-	ev->hdr.ts_ns = now;
 	ev->tgid = st->tgid;
 	ev->family = sk->__sk_common.skc_family;
 	ev->lport = sk->__sk_common.skc_num;

@@ -104,13 +104,18 @@ export function u8(v: number): Buffer { return Buffer.from([v & 0xff]); }
 export function u32(v: number): Buffer { const b = Buffer.alloc(4); b.writeUInt32LE(v >>> 0); return b; }
 export function u64(v: number | bigint): Buffer { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); return b; }
 
+/** One u64 counter slot of an array map (per-CPU arrays are summed by the addon). */
+export function readCounter(map: BpfMap, slot: number): number {
+  const v = map.lookup(u32(slot));
+  return v ? Number(v.readBigUInt64LE(0)) : 0;
+}
+
 /** Sums of the per-CPU `stats` array every kotel program keeps (see kotel_event.h). */
 export function readStats(stats: BpfMap): Record<keyof typeof KotelStat, number> {
   const out = {} as Record<keyof typeof KotelStat, number>;
   for (const [name, slot] of Object.entries(KotelStat) as Array<[keyof typeof KotelStat, number]>) {
     if (slot >= KotelStat.KOTEL_STAT_COUNT) continue;
-    const v = stats.lookup(u32(slot));
-    out[name] = v ? Number(v.readBigUInt64LE(0)) : 0;
+    out[name] = readCounter(stats, slot);
   }
   return out;
 }

@@ -5,8 +5,7 @@ import { hostname } from 'node:os';
 import type { HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
-import type { BpfMap } from '../../../native/index.ts';
-import { loadAndAttach, u8, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { loadAndAttach, readCounter, u8, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { kernelStatsSource, programStatsSource } from '../../bpf/telemetry.ts';
 import {
   ATTR_CONTAINER_ID, ATTR_DISK_IO_DIRECTION, ATTR_ERROR_TYPE, ATTR_HOST_NAME, ATTR_KOTEL_REASON, ATTR_KOTEL_RECEIVER,
@@ -114,8 +113,8 @@ class BlockioReceiver implements Receiver {
     let unmatched = 0, evicted = 0;
     t.addSource((observe) => {
       try {
-        unmatched = readSlot(blockStats, BlockioStat.BLOCKIO_STAT_UNMATCHED);
-        evicted = readSlot(blockStats, BlockioStat.BLOCKIO_STAT_EVICTED);
+        unmatched = readCounter(blockStats, BlockioStat.BLOCKIO_STAT_UNMATCHED);
+        evicted = readCounter(blockStats, BlockioStat.BLOCKIO_STAT_EVICTED);
       } catch { /* closed */ }
       observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: this.id, [ATTR_KOTEL_REASON]: 'unmatched_completion' }, unmatched);
       observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: this.id, [ATTR_KOTEL_REASON]: 'inflight_evicted' }, evicted);
@@ -235,11 +234,6 @@ class BlockioReceiver implements Receiver {
     this.loaded = undefined;
     this.state = 'stopped';
   }
-}
-
-function readSlot(map: BpfMap, slot: number): number {
-  const v = map.lookup(u32(slot));
-  return v ? Number(v.readBigUInt64LE(0)) : 0;
 }
 
 function checkBlockio(settings: BlockioSettings): CheckItem[] {

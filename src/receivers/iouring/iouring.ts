@@ -5,9 +5,8 @@
 import { SeverityNumber, type HrTime } from '@opentelemetry/api';
 import { AggregationTemporality, type MetricData, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { BpfMap } from '../../../native/index.ts';
 import { readCString } from '../../bpf/records.ts';
-import { loadAndAttach, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { loadAndAttach, readCounter, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { kernelStatsSource, programStatsSource } from '../../bpf/telemetry.ts';
 import {
   ATTR_ERROR_TYPE, ATTR_KOTEL_REASON, ATTR_KOTEL_RECEIVER, ATTR_LINUX_IO_URING_OCCURRENCES, ATTR_LINUX_IO_URING_OPCODE,
@@ -100,10 +99,10 @@ class IouringReceiver implements Receiver {
     t.addSource((observe) => {
       try {
         const stats = object.map('uring_stats');
-        unmatched = readSlot(stats, IouringStat.IOURING_STAT_UNMATCHED);
+        unmatched = readCounter(stats, IouringStat.IOURING_STAT_UNMATCHED);
         // Never completed (as far as the kernel let us see): evicted from the 2-way LRU in-flight
         // table by newer requests, or found still in flight when their request struct was reused.
-        abandoned = readSlot(stats, IouringStat.IOURING_STAT_EVICTED) + readSlot(stats, IouringStat.IOURING_STAT_REPLACED);
+        abandoned = readCounter(stats, IouringStat.IOURING_STAT_EVICTED) + readCounter(stats, IouringStat.IOURING_STAT_REPLACED);
       } catch { /* closed */ }
       observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: this.id, [ATTR_KOTEL_REASON]: 'unmatched_completion' }, unmatched);
       observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: this.id, [ATTR_KOTEL_REASON]: 'abandoned_request' }, abandoned);
@@ -269,11 +268,6 @@ class IouringReceiver implements Receiver {
     this.loaded = undefined;
     this.state = 'stopped';
   }
-}
-
-function readSlot(map: BpfMap, slot: number): number {
-  const v = map.lookup(u32(slot));
-  return v ? Number(v.readBigUInt64LE(0)) : 0;
 }
 
 function checkIouring(settings: IouringSettings): CheckItem[] {
