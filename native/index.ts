@@ -123,6 +123,8 @@ export interface NativeBpfMap {
   readonly fd: number;
   readonly perCpu: boolean;
   setMaxEntries(n: number): void;
+  createStandalone(): number;
+  reuseFd(fd: number): void;
   lookup(key: Buffer): Buffer | null;
   lookupPerCpu(key: Buffer): Buffer[] | null;
   update(key: Buffer, value: Buffer, flags: number): void;
@@ -398,6 +400,17 @@ export class BpfMap {
   setMaxEntries(n: number): void {
     checkInt(this.#op('setMaxEntries'), 'n', n, 1, 0xffffffff);
     this.#native.setMaxEntries(n);
+  }
+
+  /** Before load(): creates a kernel map with this definition that the caller owns (returns its fd). */
+  createStandalone(): number {
+    return this.#native.createStandalone();
+  }
+
+  /** Before load(): this object uses the existing map behind `fd` (libbpf keeps its own copy of the fd). */
+  reuseFd(fd: number): void {
+    checkInt(this.#op('reuseFd'), 'fd', fd, 0, 0x7fffffff);
+    this.#native.reuseFd(fd);
   }
 
   /** The value, or null when absent. Per-CPU maps: each u64 slot summed over all possible CPUs. */

@@ -17,6 +17,7 @@ import { KOTEL_VERSION } from './pipeline/scope.ts';
 import { SelfTelemetry, processCacheSource } from './pipeline/self-telemetry.ts';
 import type { Receiver } from './receivers/receiver.ts';
 import { receiverFactory } from './receivers/registry.ts';
+import { releaseSharedMaps } from './bpf/shared-maps.ts';
 
 // Console exporters have no sending queue or timeout of their own.
 const DEFAULT_QUEUE_SIZE = 2048;
@@ -219,6 +220,7 @@ export class Agent {
     this.stopping ??= (async () => {
       if (this.metricsTimer) clearInterval(this.metricsTimer);
       for (const r of this.receivers.values()) await r.shutdown().catch((e) => this.diag.error(`${r.id} shutdown: ${(e as Error).message}`));
+      releaseSharedMaps();
       await Promise.all([...this.logQueues, ...this.spanQueues].map((q) => q.queue.flush(timeoutMs)));
       while (this.metricRoutes.some((r) => r.inFlight)) await new Promise((r) => setTimeout(r, 10));
       await this.exportMetrics();

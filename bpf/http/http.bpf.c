@@ -10,6 +10,7 @@
 #include <bpf/bpf_endian.h>
 #include "http.h"
 #include "kotel_stats.h"
+#include "kotel_thread_ctx.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -45,12 +46,7 @@ struct {
 	__type(value, struct http_conn);
 } conns SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
-	__type(key, __u32);
-	__type(value, struct http_thread);
-} threads SEC(".maps");
+KOTEL_THREAD_CTX_MAP();
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -67,7 +63,6 @@ struct {
 KOTEL_STATS_MAP();
 KOTEL_EXPORT_TYPE(struct http_event, http_event);
 KOTEL_EXPORT_TYPE(struct http_conn, http_conn);
-KOTEL_EXPORT_TYPE(struct http_thread, http_thread);
 KOTEL_EXPORT_TYPE(struct http_scratch, http_scratch);
 KOTEL_EXPORT_TYPE(enum kotel_stat, kotel_stat);
 KOTEL_EXPORT_TYPE(enum kotel_event_kind, kotel_event_kind);
@@ -381,9 +376,29 @@ static __always_inline void fill_tuple(struct http_conn *c, struct sock *sk)
 
 static __always_inline void thread_leave(__u32 tid)
 {
-	struct http_thread *th = bpf_map_lookup_elem(&threads, &tid);
-	if (th && th->active > 0)
-		__sync_fetch_and_sub(&th->active, 1);
+	struct kotel_thread_ctx *th = bpf_map_lookup_elem(&thread_ctx, &tid);
+	if (th && th->active > 0 && __sync_fetch_and_sub(&th->active, 1) == 1)
+		th->ambiguous = 0;
+}
+
+/* The thread starts serving a request: with another still open, neither is "the" request. */
+static __always_inline void thread_enter(__u32 tid, __u8 *trace_id, __u8 *span_id)
+{
+	struct kotel_thread_ctx *th, zero = {};
+
+	th = bpf_map_lookup_elem(&thread_ctx, &tid);
+	if (!th) {
+		bpf_map_update_elem(&thread_ctx, &tid, &zero, BPF_NOEXIST);
+		th = bpf_map_lookup_elem(&thread_ctx, &tid);
+	}
+	if (!th) {
+		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+		return;
+	}
+	if (__sync_fetch_and_add(&th->active, 1) > 0)
+		th->ambiguous = 1;
+	__builtin_memcpy(th->trace_id, trace_id, 16);
+	__builtin_memcpy(th->span_id, span_id, 8);
 }
 
 /* Sends the oldest waiting request with the current response, and pops it. Global: verified once. */
@@ -486,29 +501,14 @@ __noinline int on_request(struct http_conn *c, struct http_scratch *s, __u32 seg
 	__builtin_memset(p->parent_id, 0, 8);
 
 	if (c->role == HTTP_ROLE_SERVER) {
-		struct http_thread *th, zero = {};
 		if (parse_traceparent(s, n, p->trace_id, p->parent_id))
 			p->flags |= HTTP_F_REMOTE_PARENT;
 		else
 			random_id(p->trace_id, 4);
 		random_id(p->span_id, 2);
-		th = bpf_map_lookup_elem(&threads, &tid);
-		if (!th) {
-			bpf_map_update_elem(&threads, &tid, &zero, BPF_NOEXIST);
-			th = bpf_map_lookup_elem(&threads, &tid);
-		}
-		if (th) {
-			__sync_fetch_and_add(&th->active, 1);
-			__builtin_memcpy(th->trace_id, p->trace_id, 16);
-			__builtin_memcpy(th->span_id, p->span_id, 8);
-		} else {
-			kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
-		}
+		thread_enter(tid, p->trace_id, p->span_id);
 	} else {
-		struct http_thread *th = bpf_map_lookup_elem(&threads, &tid);
-		if (th && th->active == 1) {
-			__builtin_memcpy(p->trace_id, th->trace_id, 16);
-			__builtin_memcpy(p->parent_id, th->span_id, 8);
+		if (kotel_thread_ctx_current(&thread_ctx, tid, p->trace_id, p->parent_id)) {
 			random_id(p->span_id, 2);
 			p->flags |= HTTP_F_KERNEL_PARENT;
 		} else if (parse_traceparent(s, n, p->trace_id, p->span_id)) {

@@ -66,14 +66,6 @@ struct http_conn {
 	char resp_head[HTTP_HEAD_MAX];
 };
 
-/* Per thread: the server requests it is serving (for client-span parenting). */
-struct http_thread {
-	__u32 active;
-	__u32 _pad;
-	__u8 trace_id[16];
-	__u8 span_id[8];
-};
-
 /* One record per completed exchange. */
 struct http_event {
 	struct kotel_event_header hdr;

@@ -8,6 +8,7 @@
 #include <bpf/bpf_endian.h>
 #include "syscalls.h"
 #include "kotel_stats.h"
+#include "kotel_thread_ctx.h"
 
 #define AF_INET 2
 #define AF_INET6 10
@@ -54,6 +55,7 @@ struct {
 } events SEC(".maps");
 
 KOTEL_STATS_MAP();
+KOTEL_THREAD_CTX_MAP();
 KOTEL_EXPORT_TYPE(struct syscall_event, syscall_event);
 KOTEL_EXPORT_TYPE(enum kotel_stat, kotel_stat);
 KOTEL_EXPORT_TYPE(enum kotel_event_kind, kotel_event_kind);
@@ -220,6 +222,10 @@ static __noinline int handle_failure(__u32 nr, long ret, struct pt_regs *regs)
 	ev->port = 0;
 	ev->_pad0 = 0;
 	ev->_pad1 = 0;
+	if (!kotel_thread_ctx_current(&thread_ctx, ev->tid, ev->trace_id, ev->span_id)) {
+		__builtin_memset(ev->trace_id, 0, sizeof(ev->trace_id));
+		__builtin_memset(ev->span_id, 0, sizeof(ev->span_id));
+	}
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	capture_argument(ev, watch_entry, regs);
 	bpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);

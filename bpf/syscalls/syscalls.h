@@ -64,6 +64,8 @@ struct syscall_event {
 	__u16 port;         /* host byte order */
 	__u16 _pad0;
 	__u32 _pad1;
+	__u8 trace_id[16];  /* the server request the thread was serving (http receiver), else zero */
+	__u8 span_id[8];
 	char comm[16];
 	char path[SYSCALLS_PATH_MAX];
 };

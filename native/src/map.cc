@@ -54,6 +54,8 @@ class BpfMap : public Napi::ObjectWrap<BpfMap> {
                            InstanceAccessor<&BpfMap::GetFd>("fd"),
                            InstanceAccessor<&BpfMap::GetPerCpu>("perCpu"),
                            InstanceMethod<&BpfMap::SetMaxEntries>("setMaxEntries"),
+                           InstanceMethod<&BpfMap::CreateStandalone>("createStandalone"),
+                           InstanceMethod<&BpfMap::ReuseFd>("reuseFd"),
                            InstanceMethod<&BpfMap::Lookup>("lookup"),
                            InstanceMethod<&BpfMap::LookupPerCpu>("lookupPerCpu"),
                            InstanceMethod<&BpfMap::Update>("update"),
@@ -161,6 +163,33 @@ class BpfMap : public Napi::ObjectWrap<BpfMap> {
     }
     int r = bpf_map__set_max_entries(map_, info[0].As<Napi::Number>().Uint32Value());
     if (r < 0) ThrowBpfError(env, Op("setMaxEntries"), What("setMaxEntries"), Errno(r));
+    return env.Undefined();
+  }
+
+  // Before load(): a kernel map with this map's definition, owned by the caller (its fd), so
+  // several objects can share one map that outlives each of them.
+  Napi::Value CreateStandalone(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Alive(env, "createStandalone", false)) return env.Undefined();
+    LIBBPF_OPTS(bpf_map_create_opts, opts, .map_flags = bpf_map__map_flags(map_));
+    int fd = bpf_map_create(Type(), name_.c_str(), KeySize(), ValueSize(), bpf_map__max_entries(map_), &opts);
+    if (fd < 0) {
+      ThrowBpfError(env, Op("createStandalone"), What("createStandalone"), Errno(fd));
+      return env.Undefined();
+    }
+    return Napi::Number::New(env, fd);
+  }
+
+  // Before load(): the object uses the map behind `fd` instead of creating its own.
+  Napi::Value ReuseFd(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!Alive(env, "reuseFd", false)) return env.Undefined();
+    if (!info[0].IsNumber()) {
+      ThrowPlain(env, Op("reuseFd"), "reuseFd(fd): fd must be a number");
+      return env.Undefined();
+    }
+    int r = bpf_map__reuse_fd(map_, info[0].As<Napi::Number>().Int32Value());
+    if (r < 0) ThrowBpfError(env, Op("reuseFd"), What("reuseFd"), Errno(r));
     return env.Undefined();
   }
 

@@ -5,6 +5,7 @@ import { hasBpfPrivileges, PRIVILEGE_FIX } from './privileges.ts';
 import { join } from 'node:path';
 import { BpfObject, btfHasType, probeProgType, type BpfMap } from '../../native/index.ts';
 import { KotelStat } from './kotel-event.layout.ts';
+import { useSharedMaps } from './shared-maps.ts';
 
 export const OBJECT_DIR = process.env.KOTEL_BPF_DIR ?? join(new URL('../..', import.meta.url).pathname, 'build/bpf');
 
@@ -25,6 +26,8 @@ export interface LoadRequest {
   variants: HookVariant[];          // in order of preference
   force?: HookKind;                 // config: use exactly this kind
   globals?: Record<string, Buffer>;
+  /** Maps shared with other receivers' objects (see shared-maps.ts). */
+  sharedMaps?: readonly string[];
   /** Called after load, before attach: fill config maps. */
   beforeAttach?: (obj: BpfObject) => void;
 }
@@ -87,6 +90,7 @@ export function loadAndAttach(req: LoadRequest): LoadedProgram {
     try {
       for (const p of allPrograms) obj.setAutoload(p, variant.programs.includes(p));
       for (const [name, value] of Object.entries(req.globals ?? {})) obj.setGlobal(name, value);
+      useSharedMaps(obj, req.sharedMaps ?? []);
       obj.load();
       req.beforeAttach?.(obj);
       for (const p of variant.programs) obj.attach(p);

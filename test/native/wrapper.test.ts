@@ -28,6 +28,8 @@ class FakeMap implements NativeBpfMap {
     this.calls = calls;
   }
   setMaxEntries(n: number): void { this.calls.push({ fn: 'setMaxEntries', args: [n] }); }
+  createStandalone(): number { this.calls.push({ fn: 'createStandalone', args: [] }); return 99; }
+  reuseFd(fd: number): void { this.calls.push({ fn: 'reuseFd', args: [fd] }); }
   lookup(key: Buffer): Buffer | null { this.calls.push({ fn: 'lookup', args: [key] }); return null; }
   lookupPerCpu(key: Buffer): Buffer[] | null { this.calls.push({ fn: 'lookupPerCpu', args: [key] }); return null; }
   update(key: Buffer, value: Buffer, flags: number): void { this.calls.push({ fn: 'update', args: [key, value, flags] }); }

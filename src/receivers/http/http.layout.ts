@@ -47,16 +47,6 @@ export const HttpConn = {
   },
 } as const;
 
-export const HttpThread = {
-  size: 32,
-  fields: {
-    active: { offset: 0, size: 4 },
-    _pad: { offset: 4, size: 4 },
-    trace_id: { offset: 8, size: 16 },
-    span_id: { offset: 24, size: 8 },
-  },
-} as const;
-
 export const HttpEvent = {
   size: 672,
   fields: {

@@ -4,6 +4,7 @@ import type { HrTime } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { RingReader, forEachRecord } from '../../../native/index.ts';
 import { loadAndAttach, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { THREAD_CTX_MAP } from '../../bpf/shared-maps.ts';
 import { kernelStatsSource, programStatsSource, ringStatsSource } from '../../bpf/telemetry.ts';
 import { resourceMetrics } from '../../pipeline/metric-data.ts';
 import { receiverScope } from '../../pipeline/scope.ts';
@@ -60,6 +61,7 @@ class HttpReceiver implements Receiver {
       receiver: this.id,
       object: OBJECT,
       variants: VARIANTS,
+      sharedMaps: [THREAD_CTX_MAP],
       globals: {
         self_tgid: u32(process.pid),
         req_head_size: u32(this.settings.request_head_size),

@@ -22,6 +22,9 @@ export interface SyscallFailure {
   port: number;
   comm: string;
   path: string;
+  /** The server request the thread was serving when it failed (hex), if exactly one. */
+  traceId?: string;
+  spanId?: string;
 }
 
 export const SYSCALL_EVENT_SIZE = SyscallEvent.size;
@@ -45,5 +48,15 @@ export function decodeSyscallFailure(buf: Buffer, offset: number, view: DataView
     port: view.getUint16(offset + F.port.offset, true),
     comm: readCString(buf, offset + F.comm.offset, F.comm.size),
     path: readCString(buf, offset + F.path.offset, F.path.size),
+    ...requestContext(buf, offset),
+  };
+}
+
+function requestContext(buf: Buffer, offset: number): { traceId?: string; spanId?: string } {
+  const span = buf.subarray(offset + F.span_id.offset, offset + F.span_id.offset + F.span_id.size);
+  if (span.every((b) => b === 0)) return {};
+  return {
+    traceId: buf.toString('hex', offset + F.trace_id.offset, offset + F.trace_id.offset + F.trace_id.size),
+    spanId: span.toString('hex'),
   };
 }

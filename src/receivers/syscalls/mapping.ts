@@ -1,6 +1,6 @@
 // A failed syscall as an OpenTelemetry log record: readable body, severity by errno class,
 // attributes by the semantic conventions (linux.syscall.* where none exists).
-import type { Attributes, HrTime } from '@opentelemetry/api';
+import { TraceFlags, type Attributes, type HrTime } from '@opentelemetry/api';
 import type { Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import {
@@ -71,7 +71,12 @@ export function failureLogRecord({ syscall, failure, occurrences, time, observed
   if (failure.cgroupId) attributes[ATTR_LINUX_CGROUP_ID] = failure.cgroupId.toString();
   const args = context(failure, attributes);
   const times = occurrences > 1 ? ` (${occurrences} times)` : '';
+  // Several occurrences may span several requests: only a single failure names its request.
+  const spanContext = failure.traceId && failure.spanId && occurrences === 1
+    ? { traceId: failure.traceId, spanId: failure.spanId, traceFlags: TraceFlags.SAMPLED }
+    : undefined;
   return {
+    spanContext,
     hrTime: time,
     hrTimeObserved: observed,
     severityNumber: severity.number,

@@ -35,7 +35,7 @@ export const SyscallCounter = {
 } as const;
 
 export const SyscallEvent = {
-  size: 368,
+  size: 392,
   fields: {
     hdr: { offset: 0, size: 16 },
     tgid: { offset: 16, size: 4 },
@@ -54,8 +54,10 @@ export const SyscallEvent = {
     port: { offset: 88, size: 2 },
     _pad0: { offset: 90, size: 2 },
     _pad1: { offset: 92, size: 4 },
-    comm: { offset: 96, size: 16 },
-    path: { offset: 112, size: 256 },
+    trace_id: { offset: 96, size: 16 },
+    span_id: { offset: 112, size: 8 },
+    comm: { offset: 120, size: 16 },
+    path: { offset: 136, size: 256 },
   },
 } as const;
 

@@ -4,6 +4,7 @@ import type { HrTime } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { RingReader, forEachRecord, type BpfObject } from '../../../native/index.ts';
 import { loadAndAttach, readStats, u8, u32, u64, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { THREAD_CTX_MAP } from '../../bpf/shared-maps.ts';
 import { programStatsSource, ringStatsSource, kernelStatsSource } from '../../bpf/telemetry.ts';
 import { ATTR_ERROR_TYPE, ATTR_LINUX_SYSCALL_NAME, ATTR_PROCESS_EXECUTABLE_NAME, METRIC_LINUX_SYSCALL_ERRORS } from '../../semconv/attributes.ts';
 import { errnoName } from '../../semconv/errno.ts';
@@ -64,6 +65,7 @@ class SyscallsReceiver implements Receiver {
       object: OBJECT,
       variants: VARIANTS,
       force: this.settings.hook === 'auto' ? undefined : this.settings.hook,
+      sharedMaps: [THREAD_CTX_MAP],
       globals: {
         self_tgid: u32(process.pid),
         records_per_window: u32(this.settings.rate_limit.records_per_second),
@@ -170,7 +172,7 @@ class SyscallsReceiver implements Receiver {
         const fold = this.accounting.sweep(key, total, emitted, final);
         if (fold > 0) {
           const last = this.lastFailure.get(key) ?? this.bareFailure(tgid, nr, err);
-          this.emit(key, { ...last, tid: last.tid || tgid }, fold, now, now);
+          this.emit(key, { ...last, tid: last.tid || tgid, traceId: undefined, spanId: undefined }, fold, now, now);
         }
       }
       let isAlive = alive.get(tgid);

@@ -2,6 +2,7 @@
 // traces itself). Prints "listening <port>" and answers "GET /count" with its request count.
 // Optional argv[2] = upstream port: /proxy/* is forwarded there with the incoming headers.
 import http from 'node:http';
+import { openSync } from 'node:fs';
 
 const upstream = process.argv[2] ? Number(process.argv[2]) : 0;
 const host = process.argv[3] ?? '127.0.0.1';
@@ -23,6 +24,18 @@ const server = http.createServer((req, res) => {
       let i = 0;
       const tick = () => { if (i++ < 5) { res.write(`chunk ${i}\n`); setTimeout(tick, 10); } else res.end(); };
       tick();
+      return;
+    }
+    if (url.startsWith('/open-missing')) {
+      // A failed syscall on the thread serving this request (openat → ENOENT), synchronously.
+      try { openSync(`/nonexistent-kotel${url.slice('/open-missing'.length)}`); } catch { /* expected */ }
+      res.end('tried');
+      return;
+    }
+    if (url.startsWith('/open-after')) {
+      // The same failure once the response is out: the thread serves nothing by then.
+      res.end('later');
+      setTimeout(() => { try { openSync(`/nonexistent-kotel${url.slice('/open-after'.length)}`); } catch { /* expected */ } }, 100);
       return;
     }
     if (url.startsWith('/slow')) { setTimeout(() => res.end('slow'), 200); return; }
