@@ -3,31 +3,15 @@
 // observation between the exported min and max.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { OtlpReceiver } from '../support/otlp-receiver.ts';
 import { latestPoints } from '../support/otlp-metrics.ts';
-import { startAgent, type AgentProcess } from './helpers/agent.ts';
-import { httpConfig, startNodeServer, type NodeServer } from './http-fixtures/helpers.ts';
+import { httpConfig, useHttpSuite } from './http-fixtures/helpers.ts';
 
 describe('e2e: http duration as an exponential histogram', function () {
   this.timeout(120_000);
-  let rx: OtlpReceiver;
-  let agent: AgentProcess;
-  let server: NodeServer;
-
-  before(async () => {
-    rx = await OtlpReceiver.start({ httpPort: null });
-    agent = await startAgent(httpConfig(rx.grpcEndpoint, '{ histogram: exponential }'));
-    server = await startNodeServer();
-  });
-
-  after(async () => {
-    await server?.stop();
-    const code = await agent?.stop();
-    await rx?.stop();
-    assert.equal(code, 0, `agent exit code; stderr:\n${agent?.stderr()}`);
-  });
+  const suite = useHttpSuite((endpoint) => httpConfig(endpoint, '{ histogram: exponential }'));
 
   it('count = requests served; buckets cover min..max at the exported scale', async () => {
+    const { rx, server } = suite;
     const base = `http://127.0.0.1:${server.port}`;
     const before = await server.count();
     execFileSync('curl', ['-s', '-o', '/dev/null', ...Array.from({ length: 6 }, (_, i) => `${base}/items/${i}`), `${base}/slow`]);

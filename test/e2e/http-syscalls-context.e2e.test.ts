@@ -3,9 +3,8 @@
 // the syscalls receiver through one shared map); a failure outside any request carries none.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { OtlpReceiver, type LogRecord } from '../support/otlp-receiver.ts';
-import { startAgent, type AgentProcess } from './helpers/agent.ts';
-import { startNodeServer, type NodeServer } from './http-fixtures/helpers.ts';
+import type { LogRecord } from '../support/otlp-receiver.ts';
+import { useHttpSuite } from './http-fixtures/helpers.ts';
 
 function config(endpoint: string): string {
   return `receivers:
@@ -29,27 +28,13 @@ const PARENT_ID = '00f067aa0ba902b7';
 
 describe('e2e: failed syscalls inside an HTTP request join its trace', function () {
   this.timeout(120_000);
-  let rx: OtlpReceiver;
-  let agent: AgentProcess;
-  let server: NodeServer;
-
-  before(async () => {
-    rx = await OtlpReceiver.start({ httpPort: null });
-    agent = await startAgent(config(rx.grpcEndpoint));
-    server = await startNodeServer();
-  });
-
-  after(async () => {
-    await server?.stop();
-    const code = await agent?.stop();
-    await rx?.stop();
-    assert.equal(code, 0, `agent exit code; stderr:\n${agent?.stderr()}`);
-  });
+  const suite = useHttpSuite(config);
 
   const failureLog = (path: string) => (l: LogRecord) =>
-    l.resource['process.pid'] === server.pid && l.attributes['file.path'] === path;
+    l.resource['process.pid'] === suite.server.pid && l.attributes['file.path'] === path;
 
   it('the log record names the server span and the incoming trace', async () => {
+    const { rx, server } = suite;
     const base = `http://127.0.0.1:${server.port}`;
     execFileSync('curl', ['-s', '-o', '/dev/null', '-H', `traceparent: 00-${TRACE_ID}-${PARENT_ID}-01`, `${base}/open-missing/a`]);
     execFileSync('curl', ['-s', '-o', '/dev/null', `${base}/open-missing/b`]);
@@ -76,6 +61,7 @@ describe('e2e: failed syscalls inside an HTTP request join its trace', function 
   });
 
   it('a failure outside any request carries no trace context', async () => {
+    const { rx, server } = suite;
     execFileSync(process.execPath, ['-e', "try { require('fs').openSync('/nonexistent-kotel/outside') } catch {}"]);
     const outside = (l: LogRecord) => l.attributes['file.path'] === '/nonexistent-kotel/outside';
     await rx.waitFor(() => rx.logs().some(outside), { timeoutMs: 15_000, what: 'the ENOENT record' });
@@ -85,6 +71,7 @@ describe('e2e: failed syscalls inside an HTTP request join its trace', function 
   });
 
   it('a failure after the response is out carries no stale context', async () => {
+    const { rx, server } = suite;
     execFileSync('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${server.port}/open-after/c`]);
     await rx.waitFor(() => rx.logs().some(failureLog('/nonexistent-kotel/c')), { timeoutMs: 15_000, what: 'the ENOENT record' });
     const rec = rx.logs().find(failureLog('/nonexistent-kotel/c'))!;

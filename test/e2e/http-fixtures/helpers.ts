@@ -1,10 +1,13 @@
 // Shared by the http receiver's e2e tests: the agent config, a node server process, raw sockets.
+import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { connect, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { OtlpReceiver } from '../../support/otlp-receiver.ts';
+import { startAgent, type AgentProcess } from '../helpers/agent.ts';
 
 const SERVER = fileURLToPath(new URL('./server.mjs', import.meta.url));
 
@@ -42,6 +45,25 @@ export async function startNodeServer(upstream?: number, host = '127.0.0.1'): Pr
     count: async () => Number((await rawExchange(port, 'GET /count HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')).split('\r\n\r\n')[1]),
     stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); },
   };
+}
+
+/** A suite's OTLP receiver, agent (started with `config(endpoint)`) and node server, torn down after it. */
+export interface HttpSuite { rx: OtlpReceiver; agent: AgentProcess; server: NodeServer }
+
+export function useHttpSuite(config: (endpoint: string) => string): HttpSuite {
+  const suite = {} as HttpSuite;
+  before(async () => {
+    suite.rx = await OtlpReceiver.start({ httpPort: null });
+    suite.agent = await startAgent(config(suite.rx.grpcEndpoint));
+    suite.server = await startNodeServer();
+  });
+  after(async () => {
+    await suite.server?.stop();
+    const code = await suite.agent?.stop();
+    await suite.rx?.stop();
+    assert.equal(code, 0, `agent exit code; stderr:\n${suite.agent?.stderr()}`);
+  });
+  return suite;
 }
 
 /** Writes `parts` (with pauses between them) on one connection and reads until the peer closes. */
