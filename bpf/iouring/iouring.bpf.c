@@ -40,12 +40,13 @@ struct {
 	__type(value, __u64);
 } errors SEC(".maps");
 
+/* Per process: CQ overflows and CQEs posted outside a request's own completion. */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 1024);
 	__type(key, __u32);
-	__type(value, __u64);
-} overflows SEC(".maps");
+	__type(value, struct iouring_proc);
+} procs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -66,6 +67,7 @@ KOTEL_EXPORT_TYPE(struct iouring_start, iouring_start);
 KOTEL_EXPORT_TYPE(struct iouring_key, iouring_key);
 KOTEL_EXPORT_TYPE(struct iouring_value, iouring_value);
 KOTEL_EXPORT_TYPE(struct iouring_err_key, iouring_err_key);
+KOTEL_EXPORT_TYPE(struct iouring_proc, iouring_proc);
 KOTEL_EXPORT_TYPE(enum iouring_stat, iouring_stat);
 KOTEL_EXPORT_TYPE(enum iouring_err_kind, iouring_err_kind);
 KOTEL_EXPORT_TYPE(enum kotel_stat, kotel_stat);
@@ -125,11 +127,59 @@ struct {
 	__type(value, struct iouring_key);
 } last_series SEC(".maps");
 
+static __always_inline struct iouring_proc *proc_of(__u32 tgid)
+{
+	struct iouring_proc *p = bpf_map_lookup_elem(&procs, &tgid), zero = {};
+
+	if (p)
+		return p;
+	bpf_map_update_elem(&procs, &tgid, &zero, BPF_NOEXIST);
+	p = bpf_map_lookup_elem(&procs, &tgid);
+	if (!p)
+		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+	return p;
+}
+
+/* A submit found its request pointer still in flight: the kernel reused the request struct, so
+ * the previous use ended unseen. When the process has CQ overflows not yet accounted for, that
+ * is what happened (an overflowed CQE passes no request to any tracepoint); otherwise it is a
+ * completion we missed. */
+static __always_inline void on_reused(__u32 tgid)
+{
+	struct iouring_proc *p = bpf_map_lookup_elem(&procs, &tgid);
+
+	if (p && p->reclaimed < p->cq_overflows) {
+		__sync_fetch_and_add(&p->reclaimed, 1);
+		uring_stat_add(IOURING_STAT_RECLAIMED);
+	} else {
+		uring_stat_add(IOURING_STAT_REPLACED);
+	}
+}
+
+static __always_inline struct iouring_start *start(__u64 req, __u32 tgid, __u32 opcode)
+{
+	enum kotel_claim how;
+	struct iouring_start *s = inflight_claim(req, &how);
+
+	if (how == KOTEL_CLAIM_EXISTING)
+		on_reused(tgid);
+	else if (how == KOTEL_CLAIM_EVICTED)
+		uring_stat_add(IOURING_STAT_EVICTED);
+	if (!s) {
+		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+		return NULL;
+	}
+	s->ts_ns = bpf_ktime_get_ns();
+	s->tgid = tgid;
+	s->opcode = opcode;
+	s->refused = 0;
+	return s;
+}
+
 static __always_inline void on_submit(__u64 req, __u32 opcode)
 {
 	__u64 pid_tgid = bpf_get_current_pid_tgid();
 	__u32 tgid = pid_tgid >> 32, zero = 0;
-	struct iouring_start *s;
 	struct iouring_key *last;
 
 	if (tgid == self_tgid)
@@ -143,44 +193,72 @@ static __always_inline void on_submit(__u64 req, __u32 opcode)
 			last->opcode = opcode;
 		}
 	}
-	enum kotel_claim how;
-	s = inflight_claim(req, &how);
-	if (how == KOTEL_CLAIM_EXISTING)
-		uring_stat_add(IOURING_STAT_REPLACED);   /* recycled request: its previous use completed unseen */
-	else if (how == KOTEL_CLAIM_EVICTED)
-		uring_stat_add(IOURING_STAT_EVICTED);
-	if (!s) {
-		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+	start(req, tgid, opcode);
+}
+
+/* A CQE posted without a request (io_fill_cqe_aux passes NULL): multishot requests post their
+ * intermediate CQEs (F_MORE) this way, and the request's own final CQE later carries the request.
+ * They run in the submitter's task context (task work), or in its io-wq/SQPOLL threads. */
+static __always_inline void on_aux_cqe(__u32 cflags)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct iouring_proc *p;
+
+	if (tgid == self_tgid)
 		return;
-	}
-	s->ts_ns = bpf_ktime_get_ns();
-	s->tgid = tgid;
-	s->opcode = opcode;
+	uring_stat_add(IOURING_STAT_AUX);
+	p = proc_of(tgid);
+	if (!p)
+		return;
+	if (cflags & IOURING_CQE_F_MORE)
+		__sync_fetch_and_add(&p->multishot_cqes, 1);
+	else
+		__sync_fetch_and_add(&p->other_aux_cqes, 1);
 }
 
 static __always_inline void on_complete(__u64 req, __s32 res, __u32 cflags)
 {
-	struct iouring_start *s = inflight_find(req);
+	struct iouring_start *s;
 	struct iouring_value *v;
 	__u64 now, lat;
 	__u32 tgid, opcode, b;
 
+	if (!req) {
+		on_aux_cqe(cflags);
+		return;
+	}
+	if (cflags & IOURING_CQE_F_NOTIF) {
+		/* Posted by the notification request a zero-copy send created in the kernel (never
+		 * submitted); the send itself completed with F_MORE, which ended its request. */
+		tgid = bpf_get_current_pid_tgid() >> 32;
+		if (tgid != self_tgid) {
+			struct iouring_proc *p = proc_of(tgid);
+			uring_stat_add(IOURING_STAT_NOTIF);
+			if (p)
+				__sync_fetch_and_add(&p->notif_cqes, 1);
+		}
+		return;
+	}
+	s = inflight_find(req);
 	if (!s) {
-		uring_stat_add(IOURING_STAT_UNMATCHED);
+		if ((bpf_get_current_pid_tgid() >> 32) != self_tgid)
+			uring_stat_add(IOURING_STAT_UNMATCHED);
 		return;
 	}
 	now = bpf_ktime_get_ns();
 	lat = now - s->ts_ns;
 	tgid = s->tgid;
 	opcode = s->opcode;
-	if (cflags & IOURING_CQE_F_MORE) {
-		/* Multishot: keep the entry; the next completion is timed from this one. */
-		s->ts_ns = now;
-		uring_stat_add(IOURING_STAT_MORE);
-	} else {
+	/* A CQE that carries its request ends that request, F_MORE or not (the kernel posts multishot
+	 * intermediates without the request; a zero-copy send's F_MORE announces a notification
+	 * from another request). */
+	if (s->refused) {
 		inflight_release(s, req);
-		uring_stat_add(IOURING_STAT_COMPLETED);
+		uring_stat_add(IOURING_STAT_REFUSED);   /* counted as a failed request, not timed */
+		return;
 	}
+	inflight_release(s, req);
+	uring_stat_add(IOURING_STAT_COMPLETED);
 	v = series(tgid, opcode);
 	if (v) {
 		/* Per-CPU value: plain updates. */
@@ -211,14 +289,19 @@ static __always_inline void on_async_work(__u64 req, __u32 opcode)
 		v->async_work++;
 }
 
+/* Refused at submission (io_init_req: bad flags, opcode or SQE fields): the tracepoint fires in
+ * the submitter's context instead of io_uring_submit_req, and the request's CQE follows. */
 static __always_inline void on_req_failed(__u64 req, __u32 opcode, __s32 error)
 {
-	struct iouring_start *s = inflight_find(req);
-	__u32 tgid = s ? s->tgid : bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct iouring_start *s;
 
 	if (tgid == self_tgid)
 		return;
 	count_error(tgid, opcode, error, IOURING_ERR_REQ_FAILED);
+	s = start(req, tgid, opcode);   /* so its CQE is recognised, not counted as unmatched */
+	if (s)
+		s->refused = 1;
 }
 
 static __always_inline void on_overflow(void)
@@ -226,19 +309,13 @@ static __always_inline void on_overflow(void)
 	/* Overflows are posted from the ring owner's task context (task work, or its io-wq
 	 * threads, which share its thread group). */
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	__u64 *n, zero = 0;
+	struct iouring_proc *p;
 
 	if (tgid == self_tgid)
 		return;
-	n = bpf_map_lookup_elem(&overflows, &tgid);
-	if (!n) {
-		bpf_map_update_elem(&overflows, &tgid, &zero, BPF_NOEXIST);
-		n = bpf_map_lookup_elem(&overflows, &tgid);
-	}
-	if (n)
-		__sync_fetch_and_add(n, 1);
-	else
-		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+	p = proc_of(tgid);
+	if (p)
+		__sync_fetch_and_add(&p->cq_overflows, 1);
 }
 
 /* ---- tp_btf (the argument shapes of 6.x; an older kernel's shapes fail verification and
