@@ -18,6 +18,9 @@ const volatile __u32 nbounds = 108;
 const volatile __u32 self_tgid = 0;
 
 /* Requests that never complete are evicted by newer ones (2-way LRU) and counted. */
+/* In-flight slots − 1: user space sizes the `inflight` map (limits.in_flight) and sets this. */
+const volatile __u32 inflight_mask = (1U << IOURING_INFLIGHT_BITS) - 1;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1 << IOURING_INFLIGHT_BITS);
@@ -75,6 +78,13 @@ KOTEL_EXPORT_TYPE(struct kotel_event_header, kotel_event_header);
 KOTEL_EXPORT_TYPE(enum kotel_event_kind, kotel_event_kind);
 KOTEL_EXPORT_TYPE(enum io_uring_op, io_uring_op);   /* the opcode names, from the kernel's BTF */
 
+/* The current thread group, by a direct BTF load (no helper call: bpf_get_current_task_btf is
+ * inlined by the JIT, bpf_get_current_pid_tgid is not). */
+static __always_inline __u32 current_tgid(void)
+{
+	return bpf_get_current_task_btf()->tgid;
+}
+
 static __always_inline void uring_stat_add(__u32 slot)
 {
 	__u64 *v = bpf_map_lookup_elem(&uring_stats, &slot);
@@ -82,7 +92,7 @@ static __always_inline void uring_stat_add(__u32 slot)
 		*v += 1;
 }
 
-KOTEL_INFLIGHT(inflight, inflight, struct iouring_start, IOURING_INFLIGHT_BITS, ts_ns)
+KOTEL_INFLIGHT(inflight, inflight, struct iouring_start, inflight_mask, ts_ns)
 
 static __always_inline struct iouring_value *series(__u32 tgid, __u32 opcode)
 {
@@ -97,7 +107,7 @@ static __always_inline struct iouring_value *series(__u32 tgid, __u32 opcode)
 		return NULL;
 	bpf_map_update_elem(&latency, &key, v, BPF_NOEXIST);
 	v = bpf_map_lookup_elem(&latency, &key);
-	if (v && (bpf_get_current_pid_tgid() >> 32) == tgid)
+	if (v && current_tgid() == tgid)
 		bpf_get_current_comm(v->comm, sizeof(v->comm));
 	if (!v)
 		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
@@ -178,8 +188,7 @@ static __always_inline struct iouring_start *start(__u64 req, __u32 tgid, __u32 
 
 static __always_inline void on_submit(__u64 req, __u32 opcode)
 {
-	__u64 pid_tgid = bpf_get_current_pid_tgid();
-	__u32 tgid = pid_tgid >> 32, zero = 0;
+	__u32 tgid = current_tgid(), zero = 0;
 	struct iouring_key *last;
 
 	if (tgid == self_tgid)
@@ -201,7 +210,7 @@ static __always_inline void on_submit(__u64 req, __u32 opcode)
  * They run in the submitter's task context (task work), or in its io-wq/SQPOLL threads. */
 static __always_inline void on_aux_cqe(__u32 cflags)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = current_tgid();
 	struct iouring_proc *p;
 
 	if (tgid == self_tgid)
@@ -230,7 +239,7 @@ static __always_inline void on_complete(__u64 req, __s32 res, __u32 cflags)
 	if (cflags & IOURING_CQE_F_NOTIF) {
 		/* Posted by the notification request a zero-copy send created in the kernel (never
 		 * submitted); the send itself completed with F_MORE, which ended its request. */
-		tgid = bpf_get_current_pid_tgid() >> 32;
+		tgid = current_tgid();
 		if (tgid != self_tgid) {
 			struct iouring_proc *p = proc_of(tgid);
 			uring_stat_add(IOURING_STAT_NOTIF);
@@ -241,7 +250,7 @@ static __always_inline void on_complete(__u64 req, __s32 res, __u32 cflags)
 	}
 	s = inflight_find(req);
 	if (!s) {
-		if ((bpf_get_current_pid_tgid() >> 32) != self_tgid)
+		if (current_tgid() != self_tgid)
 			uring_stat_add(IOURING_STAT_UNMATCHED);
 		return;
 	}
@@ -279,6 +288,7 @@ static __always_inline void on_complete(__u64 req, __s32 res, __u32 cflags)
 static __always_inline void on_async_work(__u64 req, __u32 opcode)
 {
 	struct iouring_start *s = inflight_find(req);
+	/* (The helper here: clang merges s->tgid and a BTF load into one instruction the verifier refuses.) */
 	__u32 tgid = s ? s->tgid : bpf_get_current_pid_tgid() >> 32;
 	struct iouring_value *v;
 
@@ -293,7 +303,7 @@ static __always_inline void on_async_work(__u64 req, __u32 opcode)
  * the submitter's context instead of io_uring_submit_req, and the request's CQE follows. */
 static __always_inline void on_req_failed(__u64 req, __u32 opcode, __s32 error)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = current_tgid();
 	struct iouring_start *s;
 
 	if (tgid == self_tgid)
@@ -308,7 +318,7 @@ static __always_inline void on_overflow(void)
 {
 	/* Overflows are posted from the ring owner's task context (task work, or its io-wq
 	 * threads, which share its thread group). */
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = current_tgid();
 	struct iouring_proc *p;
 
 	if (tgid == self_tgid)
@@ -324,28 +334,28 @@ static __always_inline void on_overflow(void)
 SEC("tp_btf/io_uring_submit_req")
 int BPF_PROG(io_uring_submit_req_btf, struct io_kiocb *req)
 {
-	on_submit(kotel_arg_id(ctx, 0), req->opcode);
+	on_submit(kotel_ptr_id(req, inflight), req->opcode);
 	return 0;
 }
 
 SEC("tp_btf/io_uring_complete")
 int BPF_PROG(io_uring_complete_btf, void *ring, void *req, struct io_uring_cqe *cqe)
 {
-	on_complete(kotel_arg_id(ctx, 1), cqe->res, cqe->flags);
+	on_complete(kotel_ptr_id(kotel_as(struct io_kiocb, req), inflight), cqe->res, cqe->flags);
 	return 0;
 }
 
 SEC("tp_btf/io_uring_queue_async_work")
 int BPF_PROG(io_uring_queue_async_work_btf, struct io_kiocb *req, int rw)
 {
-	on_async_work(kotel_arg_id(ctx, 0), req->opcode);
+	on_async_work(kotel_ptr_id(req, inflight), req->opcode);
 	return 0;
 }
 
 SEC("tp_btf/io_uring_req_failed")
 int BPF_PROG(io_uring_req_failed_btf, const struct io_uring_sqe *sqe, struct io_kiocb *req, int error)
 {
-	on_req_failed(kotel_arg_id(ctx, 1), req->opcode, error);
+	on_req_failed(kotel_ptr_id(req, inflight), req->opcode, error);
 	return 0;
 }
 

@@ -25,6 +25,8 @@ export interface LoadRequest {
   variants: HookVariant[];          // in order of preference
   force?: HookKind;                 // config: use exactly this kind
   globals?: Record<string, Buffer>;
+  /** Map sizes to set before load (settings that bound correctness: in-flight tables, series). */
+  maxEntries?: Record<string, number>;
   /** Called after load, before attach: fill config maps. */
   beforeAttach?: (obj: BpfObject) => void;
 }
@@ -87,6 +89,7 @@ export function loadAndAttach(req: LoadRequest): LoadedProgram {
     try {
       for (const p of allPrograms) obj.setAutoload(p, variant.programs.includes(p));
       for (const [name, value] of Object.entries(req.globals ?? {})) obj.setGlobal(name, value);
+      for (const [name, n] of Object.entries(req.maxEntries ?? {})) obj.map(name).setMaxEntries(n);
       obj.load();
       req.beforeAttach?.(obj);
       for (const p of variant.programs) obj.attach(p);

@@ -6,6 +6,7 @@ import { runUring, type UringRun } from './helpers/uring.ts';
 import { startAgent, type AgentProcess } from './helpers/agent.ts';
 import { fioProcess, loopDevice, type LoopDevice } from './blockio-fio.ts';
 import { boundsNs, layoutFromSettings } from '../../src/pipeline/kernel-histogram.ts';
+import { bpfMapsOf } from '../../bench/lib.ts';
 
 const HISTOGRAM = { sub_buckets: 8, min_ns: 1024, max_ns: 1e8 };
 
@@ -156,5 +157,61 @@ describe('e2e: io_uring latency histograms per process and opcode match fio', fu
       assert.equal(countFor(pid, ['send_zc']), sends);
       assert.equal(sumFor(pid, 'linux.io_uring.extra_completions', { 'linux.io_uring.completion.kind': 'notification' }), notifs);
     });
+  });
+});
+
+// limits.*: the kernel maps get the configured sizes, and what does not fit is counted.
+describe('e2e: io_uring map limits are applied and their full-map policy counted', function () {
+  this.timeout(120_000);
+  let rx: OtlpReceiver;
+  let agent: AgentProcess;
+  let loop: LoopDevice;
+  const dropped = (reason: string) =>
+    latestSum(rx.metrics(), 'kotel.receiver.dropped', { 'kotel.receiver': 'iouring', 'kotel.reason': reason }, { resource: { 'service.name': 'kotel' } }) ?? 0;
+  const uringCount = (pid: number) => [...latestPoints(rx.metrics(), 'linux.io_uring.request.duration', {}, { resource: { 'process.pid': pid } }).values()]
+    .reduce((n, p) => n + (p.point.count ?? 0), 0);
+
+  before(async () => {
+    loop = loopDevice(64);
+    rx = await OtlpReceiver.start({ httpPort: null });
+    agent = await startAgent(config(rx.grpcEndpoint).replace('iouring: { histogram:', 'iouring: { limits: { in_flight: 3, series: 1 }, histogram:'));
+  });
+
+  after(async () => {
+    const code = await agent?.stop();
+    await rx?.stop();
+    loop?.detach();
+    assert.equal(code, 0, `agent exit code; stderr:\n${agent?.stderr()}`);
+  });
+
+  it('sizes the maps before load (in_flight rounded up to a power of two)', () => {
+    const maps = new Map(bpfMapsOf(agent.child.pid!).map((m) => [m.name, m.max_entries]));
+    assert.equal(maps.get('inflight'), 4);
+    assert.equal(maps.get('latency'), 1);
+  });
+
+  it('a 4-slot in-flight table under iodepth 16: every request not timed is counted as abandoned', async () => {
+    const before = dropped('abandoned_request'), fullBefore = dropped('map_full');
+    const { pid, result } = await fioProcess(['--name=tiny', `--filename=${loop.path}`, '--ioengine=io_uring', '--direct=1', '--rw=randread',
+      '--bs=4k', '--size=32M', '--iodepth=16', '--number_ios=2000']);
+    // Each request is timed, or evicted (abandoned), or completes without a series (map_full: the
+    // one series slot may belong to another process). Other processes' io_uring use only adds to
+    // the (global) drop counters, never to fio's count.
+    const accounted = () => uringCount(pid) + dropped('abandoned_request') - before + dropped('map_full') - fullBefore;
+    await rx.waitFor(() => accounted() >= result.readIos, { timeoutMs: 15_000, what: `timed + abandoned + map_full >= ${result.readIos}` });
+    assert.ok(uringCount(pid) < result.readIos, `with 4 slots for 16 in flight some requests are evicted (timed ${uringCount(pid)})`);
+    assert.ok(dropped('abandoned_request') > before);
+  });
+
+  it('one series: a second (process, opcode) is not recorded and counted as map_full', async () => {
+    const run = await runUring('errors', 2);   // read and openat: two opcodes, one series slot
+    try {
+      await rx.waitFor(() => dropped('map_full') >= 2, { timeoutMs: 15_000, what: 'map_full drops' });
+      const series = new Set([...latestPoints(rx.metrics(), 'linux.io_uring.request.duration').values()]
+        .map((p) => `${p.metric.resource['process.pid']}|${p.point.attributes['linux.io_uring.opcode']}`));
+      assert.ok(series.size <= 1, `at most one series exported: ${[...series].join(', ')}`);
+    } finally {
+      await run.release();
+    }
   });
 });

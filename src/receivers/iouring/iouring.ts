@@ -28,6 +28,7 @@ import { boundsNs, HistogramTemporality, layoutFromSettings, perCpuMinMax, readK
 import { receiverScope } from '../../pipeline/scope.ts';
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
 import { hookChecks } from '../checks.ts';
+import { inflightSlots } from '../limits.ts';
 import { IouringErrKey, IouringErrKind, IouringKey, IouringProc, IouringStat, IouringValue } from './iouring.layout.ts';
 import { iouringSchema, withDefaults, type IouringSettings } from './settings.ts';
 
@@ -101,6 +102,7 @@ class IouringReceiver implements Receiver {
 
   async start(): Promise<void> {
     this.startTime = this.ctx.clock.now();
+    const limits = this.settings.limits, inflight = inflightSlots(limits.in_flight);
     this.loaded = loadAndAttach({
       receiver: this.id,
       object: OBJECT,
@@ -108,8 +110,9 @@ class IouringReceiver implements Receiver {
       force: this.settings.hook === 'auto' ? undefined : this.settings.hook,
       globals: {
         sub_bits: u32(this.layout.subBits), min_exp: u32(this.layout.minExp), nbounds: u32(this.layout.nbounds),
-        self_tgid: u32(process.pid),
+        self_tgid: u32(process.pid), inflight_mask: u32(inflight.mask),
       },
+      maxEntries: { inflight: inflight.slots, latency: limits.series, errors: limits.errors, procs: limits.processes },
     });
     const { object, variant, skipped } = this.loaded;
     this.attachedTo = `${variant.kind}/io_uring_complete`;
