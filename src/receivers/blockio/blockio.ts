@@ -21,7 +21,8 @@ import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../r
 import { hookChecks } from '../checks.ts';
 import { inflightSlots } from '../limits.ts';
 import { BlockioErrKey, BlockioKey, BlockioStat, BlockioValue } from './blockio.layout.ts';
-import { CgroupPaths, DeviceNames } from './devices.ts';
+import { CgroupPaths } from '../../pipeline/cgroups.ts';
+import { blkcgRoot, DeviceNames } from './devices.ts';
 import { blockErrorType, blockOpName, ioDirection } from './mapping.ts';
 import { blockioSchema, withDefaults, type BlockioSettings } from './settings.ts';
 import { ValueType } from '@opentelemetry/api';
@@ -69,7 +70,7 @@ class BlockioReceiver implements Receiver {
   private readonly layout: HistogramLayout;
   private readonly boundsSeconds: number[];
   private readonly devices = new DeviceNames();
-  private readonly cgroups = new CgroupPaths();
+  private readonly cgroups = new CgroupPaths({ root: blkcgRoot(), rescanMs: 5000 });
   private readonly temporality: HistogramTemporality;
   private readonly host = resourceFromAttributes({ [ATTR_HOST_NAME]: hostname() });
   private readonly resources = new Map<string, Resource>();
