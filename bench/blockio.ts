@@ -1,7 +1,9 @@
 // blockio + iouring receivers: fio 4k random-read IOPS with and without the agent (alternated
 // rounds, medians), BPF time per I/O, agent CPU while exporting every second, map memory, and the
 // cost of one collection (map dump → OTLP data) measured in-process.
-//   node bench/blockio.ts [rounds=5] [seconds=5]
+//   node bench/blockio.ts [rounds=5] [seconds=5] [engines=psync,io_uring,libaio]
+// KOTEL_BENCH_PREV_ROOT=/path/to/another/checkout (built) adds that agent to every round, alternated
+// with this one, so a change is compared with its predecessor under the same load.
 import { execFileSync } from 'node:child_process';
 import { startAgent, OtlpReceiver, bpfMapsOf, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, backgroundLoad, machine, sleep } from './lib.ts';
 import { fio, loopDevice } from '../test/e2e/blockio-fio.ts';
@@ -12,6 +14,8 @@ import { ProcessCache } from '../src/pipeline/processes.ts';
 
 const rounds = Number(process.argv[2] ?? 5);
 const seconds = Number(process.argv[3] ?? 5);
+const only = process.argv[4]?.split(',');
+const prevRoot = process.env.KOTEL_BENCH_PREV_ROOT;
 
 function config(endpoint: string): string {
   return `receivers:
@@ -41,14 +45,18 @@ const fioArgs = (engine: string) => ['--name=bench', `--filename=${loop.path}`, 
   '--size=256M', '--time_based', `--runtime=${seconds}`, '--norandommap', '--randrepeat=0'];
 
 const rows: Array<Array<string | number>> = [];
-for (const engine of Object.keys(ENGINES)) {
-  const base: number[] = [], withAgent: number[] = [], ratios: number[] = [], cpu: number[] = [], bpfNs: number[] = [];
+const agents = prevRoot ? ['agent', 'prev'] : ['agent'];
+for (const engine of Object.keys(ENGINES).filter((e) => !only || only.includes(e))) {
+  const base: number[] = [];
+  const per = Object.fromEntries(agents.map((k) => [k, { iops: [] as number[], ratios: [] as number[], cpu: [] as number[], bpfNs: [] as number[] }]));
   for (let r = 0; r < rounds; r++) {
-    const order = r % 2 === 0 ? ['base', 'agent'] : ['agent', 'base'];
-    let b = 0, a = 0;
+    // Rotate the order every round so no variant always runs first (or right after another).
+    const kinds = ['base', ...agents];
+    const order = kinds.map((_, i) => kinds[(i + r) % kinds.length]);
+    const got: Record<string, number> = {};
     for (const which of order) {
-      if (which === 'base') { b = fio(fioArgs(engine)).readIops; base.push(b); continue; }
-      const agent = await startAgent(config(rx.grpcEndpoint));
+      if (which === 'base') { got.base = fio(fioArgs(engine)).readIops; base.push(got.base); continue; }
+      const agent = await startAgent(config(rx.grpcEndpoint), which === 'prev' ? { KOTEL_AGENT_ROOT: prevRoot! } : {});
       await sleep(500);
       const pid = agent.child.pid!;
       const progs0 = bpfProgsOf(pid);
@@ -57,12 +65,11 @@ for (const engine of Object.keys(ENGINES)) {
       const cpu1 = cpuSecondsPrecise(pid);
       const progs1 = bpfProgsOf(pid);
       const runNs = progs1.reduce((n, p) => n + (p.run_time_ns ?? 0), 0) - progs0.reduce((n, p) => n + (p.run_time_ns ?? 0), 0);
-      const ios = res.readIos;
-      a = res.readIops;
-      withAgent.push(a);
-      cpu.push((100 * (cpu1 - cpu0)) / seconds);
-      bpfNs.push(runNs / Math.max(1, ios));
-      if (engine === 'psync' && r === 0) {
+      got[which] = res.readIops;
+      per[which].iops.push(res.readIops);
+      per[which].cpu.push((100 * (cpu1 - cpu0)) / seconds);
+      per[which].bpfNs.push(runNs / Math.max(1, res.readIos));
+      if (r === 0 && which === 'agent' && engine === (only?.[0] ?? 'psync')) {
         const maps = bpfMapsOf(pid);
         const total = maps.reduce((n, m) => n + (m.bytes_memlock ?? 0), 0);
         table('BPF maps held by the agent (blockio + iouring, default settings)', ['map', 'type', 'max entries', 'memlock KiB'],
@@ -70,9 +77,13 @@ for (const engine of Object.keys(ENGINES)) {
       }
       await agent.stop();
     }
-    ratios.push(a / b);
+    for (const k of agents) per[k].ratios.push(got[k] / got.base);
   }
-  rows.push([engine, fmt(median(base)), fmt(median(withAgent)), median(ratios).toFixed(3), `${Math.min(...ratios).toFixed(3)}–${Math.max(...ratios).toFixed(3)}`, fmt(median(bpfNs)), median(cpu).toFixed(2)]);
+  for (const k of agents) {
+    const p = per[k];
+    rows.push([`${engine}${prevRoot ? ` (${k === 'prev' ? 'previous' : 'this'})` : ''}`, fmt(median(base)), fmt(median(p.iops)), median(p.ratios).toFixed(3),
+      `${Math.min(...p.ratios).toFixed(3)}–${Math.max(...p.ratios).toFixed(3)}`, fmt(median(p.bpfNs)), median(p.cpu).toFixed(2)]);
+  }
 }
 table('fio 4k random reads: IOPS without / with the agent (medians)', ['engine', 'IOPS base', 'IOPS agent', 'ratio', 'ratio range', 'BPF ns/IO', 'agent CPU % of a core'], rows);
 

@@ -7,7 +7,7 @@ ROOT=$PWD
 log() { printf '[setup] %s\n' "$*" >&2; }
 
 APT_PACKAGES=(clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev pkg-config make g++ python3
-              fio nginx-light wrk curl iproute2 openssl util-linux procps)
+              fio nginx-light wrk curl iproute2 openssl util-linux procps liburing-dev)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -21,6 +21,9 @@ const volatile __u32 nbounds = 108;    /* finite bounds; bucket nbounds is the o
 const volatile __u8 attribute_cgroups = 1;
 const volatile __u8 track_queue = 0;   /* insert hook attached: also time insert → issue */
 
+/* In-flight slots − 1: user space sizes the `inflight` map (limits.in_flight) and sets this. */
+const volatile __u32 inflight_mask = (1U << BLOCKIO_INFLIGHT_BITS) - 1;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1 << BLOCKIO_INFLIGHT_BITS);
@@ -83,7 +86,7 @@ static __always_inline void block_stat_add(__u32 slot)
 		*v += 1;
 }
 
-KOTEL_INFLIGHT(inflight, inflight, struct blockio_start, BLOCKIO_INFLIGHT_BITS, issue_ns)
+KOTEL_INFLIGHT(inflight, inflight, struct blockio_start, inflight_mask, issue_ns)
 
 /* struct request_queue ->disk (5.15+) or struct request ->rq_disk (older). */
 struct request___old { struct gendisk *rq_disk; };
@@ -289,7 +292,7 @@ int BPF_PROG(block_rq_insert_btf, struct request *rq)
 	__u64 cg;
 
 	request_info_btf(rq, &op, &dev, &cg);
-	on_insert(kotel_arg_id(ctx, 0), op, dev, cg);
+	on_insert(kotel_ptr_id(rq, inflight), op, dev, cg);
 	return 0;
 }
 
@@ -300,14 +303,14 @@ int BPF_PROG(block_rq_issue_btf, struct request *rq)
 	__u64 cg;
 
 	request_info_btf(rq, &op, &dev, &cg);
-	on_issue(kotel_arg_id(ctx, 0), op, dev, cg);
+	on_issue(kotel_ptr_id(rq, inflight), op, dev, cg);
 	return 0;
 }
 
 SEC("tp_btf/block_rq_complete")
 int BPF_PROG(block_rq_complete_btf, struct request *rq, blk_status_t error, unsigned int nr_bytes)
 {
-	on_complete(kotel_arg_id(ctx, 0), 0, nr_bytes, error);
+	on_complete(kotel_ptr_id(rq, inflight), 0, nr_bytes, error);
 	return 0;
 }
 
@@ -320,7 +323,7 @@ int BPF_PROG(block_rq_insert_raw, struct request *rq)
 	__u64 cg;
 
 	request_info_core(rq, &op, &dev, &cg);
-	on_insert(kotel_arg_id(ctx, 0), op, dev, cg);
+	on_insert(ctx[0], op, dev, cg);   /* raw_tp arguments are plain numbers */
 	return 0;
 }
 
@@ -331,14 +334,14 @@ int BPF_PROG(block_rq_issue_raw, struct request *rq)
 	__u64 cg;
 
 	request_info_core(rq, &op, &dev, &cg);
-	on_issue(kotel_arg_id(ctx, 0), op, dev, cg);
+	on_issue(ctx[0], op, dev, cg);
 	return 0;
 }
 
 SEC("raw_tp/block_rq_complete")
 int BPF_PROG(block_rq_complete_raw, struct request *rq, int error, unsigned int nr_bytes)
 {
-	on_complete(kotel_arg_id(ctx, 0), 0, nr_bytes, (__s32)(__u8)error);
+	on_complete(ctx[0], 0, nr_bytes, (__s32)(__u8)error);
 	return 0;
 }
 

@@ -28,6 +28,8 @@ export interface LoadRequest {
   globals?: Record<string, Buffer>;
   /** Maps shared with other receivers' objects (see shared-maps.ts). */
   sharedMaps?: readonly string[];
+  /** Map sizes to set before load (settings that bound correctness: in-flight tables, series). */
+  maxEntries?: Record<string, number>;
   /** Called after load, before attach: fill config maps. */
   beforeAttach?: (obj: BpfObject) => void;
 }
@@ -91,6 +93,7 @@ export function loadAndAttach(req: LoadRequest): LoadedProgram {
       for (const p of allPrograms) obj.setAutoload(p, variant.programs.includes(p));
       for (const [name, value] of Object.entries(req.globals ?? {})) obj.setGlobal(name, value);
       useSharedMaps(obj, req.sharedMaps ?? []);
+      for (const [name, n] of Object.entries(req.maxEntries ?? {})) obj.map(name).setMaxEntries(n);
       obj.load();
       req.beforeAttach?.(obj);
       for (const p of variant.programs) obj.attach(p);

@@ -59,6 +59,9 @@ export const METRIC_LINUX_IO_URING_FAILED_REQUESTS = 'linux.io_uring.failed_requ
 export const METRIC_LINUX_IO_URING_CQ_OVERFLOWS = 'linux.io_uring.cq_overflows';
 export const METRIC_LINUX_IO_URING_ASYNC_WORK = 'linux.io_uring.async_work';
 export const ATTR_LINUX_IO_URING_OCCURRENCES = 'linux.io_uring.occurrences';
+/** CQEs that did not end a request: multishot intermediates, zero-copy notifications, others. */
+export const METRIC_LINUX_IO_URING_EXTRA_COMPLETIONS = 'linux.io_uring.extra_completions';
+export const ATTR_LINUX_IO_URING_COMPLETION_KIND = 'linux.io_uring.completion.kind';
 
 // http receiver: stable HTTP names; body-size metrics are incubating (copied).
 export {

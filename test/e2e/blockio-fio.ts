@@ -44,10 +44,14 @@ export function loopDevice(sizeMb = 64): LoopDevice {
   };
 }
 
-/** fio in its own process, with --thread so every job's I/O is that pid's (the io_uring resource). */
-export async function fioProcess(args: string[]): Promise<{ pid: number; result: FioResult }> {
+/** fio in its own process, with --thread so every job's I/O is that pid's (the io_uring resource);
+ * `cgroupProcs`: a cgroup.procs file to enter first (the same process then execs fio). */
+export async function fioProcess(args: string[], opts: { cgroupProcs?: string } = {}): Promise<{ pid: number; result: FioResult }> {
   const { spawn } = await import('node:child_process');
-  const child = spawn('fio', ['--output-format=json', '--thread', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const argv = ['--output-format=json', '--thread', ...args];
+  const child = opts.cgroupProcs
+    ? spawn('sh', ['-c', 'echo $$ > "$0" && exec fio "$@"', opts.cgroupProcs, ...argv], { stdio: ['ignore', 'pipe', 'pipe'] })
+    : spawn('fio', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '', err = '';
   child.stdout!.on('data', (d) => { out += d; });
   child.stderr!.on('data', (d) => { err += d; });

@@ -2,11 +2,12 @@
 // (in-kernel histograms) → the agent → OTLP/gRPC → a receiver. Counts must equal fio's.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { OtlpReceiver, latestPoints, latestSum, pointsOf, sumOfDeltas } from '../support/otlp-receiver.ts';
 import { startAgent, type AgentProcess } from './helpers/agent.ts';
-import { fio, loopDevice, type LoopDevice } from './blockio-fio.ts';
+import { fio, fioProcess, loopDevice, type LoopDevice } from './blockio-fio.ts';
+import { blkcgRoot } from '../../src/receivers/blockio/devices.ts';
 import { boundsNs, layoutFromSettings, quantileUpperBound } from '../../src/pipeline/kernel-histogram.ts';
 
 const HISTOGRAM = { sub_buckets: 4, min_ns: 1024, max_ns: 10e9 };
@@ -131,6 +132,25 @@ describe('e2e: block I/O latency histograms and counters match fio', function ()
     const after = await settled(() => ops(loop.name, 'read'));
     assert.ok(after - before >= r.readIos, `reads ${after - before} >= fio ${r.readIos}`);
     assert.ok(after - before <= r.readIos + 50, `reads ${after - before}: at most a few metadata reads beyond fio's ${r.readIos}`);
+  });
+  it('attributes requests to the submitting cgroup (blk-cgroup; the v1 blkio hierarchy on hybrid hosts)', async function () {
+    const root = blkcgRoot();
+    if (!root) this.skip();   // no cgroup hierarchy with block I/O control mounted
+    const name = `kotel-blockio-${process.pid}`;
+    const dir = join(root!, name);
+    mkdirSync(dir);
+    try {
+      const { result } = await fioProcess(['--name=cg', `--filename=${loop.path}`, '--ioengine=psync', '--direct=1', '--rw=randread',
+        '--bs=4k', '--size=32M', '--number_ios=700'], { cgroupProcs: join(dir, 'cgroup.procs') });
+      assert.equal(result.readIos, 700);
+      const inCgroup = () => [...latestPoints(rx.metrics(), 'linux.block.request.duration',
+        { 'system.device': loop.name, 'disk.io.direction': 'read', 'linux.cgroup.path': `/${name}` }).values()]
+        .reduce((n, p) => n + (p.point.count ?? 0), 0);
+      await rx.waitFor(() => inCgroup() >= result.readIos, { timeoutMs: 15_000, what: `reads attributed to /${name}` });
+      assert.equal(await settled(inCgroup), result.readIos, 'exactly fio\'s reads, in its own cgroup');
+    } finally {
+      rmdirSync(dir);
+    }
   });
 });
 

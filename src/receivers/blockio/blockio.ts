@@ -19,8 +19,10 @@ import { containerIdFromCgroupPath } from '../../pipeline/container-id.ts';
 import { receiverScope } from '../../pipeline/scope.ts';
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
 import { hookChecks } from '../checks.ts';
+import { inflightSlots } from '../limits.ts';
 import { BlockioErrKey, BlockioKey, BlockioStat, BlockioValue } from './blockio.layout.ts';
-import { CgroupPaths, DeviceNames } from './devices.ts';
+import { CgroupPaths } from '../../pipeline/cgroups.ts';
+import { blkcgRoot, DeviceNames } from './devices.ts';
 import { blockErrorType, blockOpName, ioDirection } from './mapping.ts';
 import { blockioSchema, withDefaults, type BlockioSettings } from './settings.ts';
 import { ValueType } from '@opentelemetry/api';
@@ -68,7 +70,7 @@ class BlockioReceiver implements Receiver {
   private readonly layout: HistogramLayout;
   private readonly boundsSeconds: number[];
   private readonly devices = new DeviceNames();
-  private readonly cgroups = new CgroupPaths();
+  private readonly cgroups = new CgroupPaths({ root: blkcgRoot(), rescanMs: 5000 });
   private readonly temporality: HistogramTemporality;
   private readonly host = resourceFromAttributes({ [ATTR_HOST_NAME]: hostname() });
   private readonly resources = new Map<string, Resource>();
@@ -91,7 +93,7 @@ class BlockioReceiver implements Receiver {
 
   async start(): Promise<void> {
     this.startTime = this.ctx.clock.now();
-    const s = this.settings;
+    const s = this.settings, inflight = inflightSlots(s.limits.in_flight);
     this.loaded = loadAndAttach({
       receiver: this.id,
       object: OBJECT,
@@ -99,8 +101,9 @@ class BlockioReceiver implements Receiver {
       force: s.hook === 'auto' ? undefined : s.hook,
       globals: {
         sub_bits: u32(this.layout.subBits), min_exp: u32(this.layout.minExp), nbounds: u32(this.layout.nbounds),
-        attribute_cgroups: u8(s.cgroups.attribute ? 1 : 0), track_queue: u8(s.queue_time ? 1 : 0),
+        attribute_cgroups: u8(s.cgroups.attribute ? 1 : 0), track_queue: u8(s.queue_time ? 1 : 0), inflight_mask: u32(inflight.mask),
       },
+      maxEntries: { inflight: inflight.slots, latency: s.limits.series, errors: s.limits.errors, cgroups: s.cgroups.max },
     });
     const { object, variant, skipped } = this.loaded;
     this.attachedTo = `${variant.kind}/block_rq_issue`;
@@ -110,12 +113,15 @@ class BlockioReceiver implements Receiver {
     t.addSource(kernelStatsSource(this.id, object.map('stats')));
     t.addSource(programStatsSource(object, variant.programs));
     const blockStats = object.map('block_stats');
-    let unmatched = 0, evicted = 0;
+    let unmatched = 0, evicted = 0, unattributed = 0;
     t.addSource((observe) => {
       try {
         unmatched = readCounter(blockStats, BlockioStat.BLOCKIO_STAT_UNMATCHED);
         evicted = readCounter(blockStats, BlockioStat.BLOCKIO_STAT_EVICTED);
+        unattributed = readCounter(blockStats, BlockioStat.BLOCKIO_STAT_CGROUP_OVERFLOW);
       } catch { /* closed */ }
+      // Not lost: counted in the unattributed series, because cgroups.max distinct cgroups were reached.
+      observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: this.id, [ATTR_KOTEL_REASON]: 'cgroup_unattributed' }, unattributed);
       observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: this.id, [ATTR_KOTEL_REASON]: 'unmatched_completion' }, unmatched);
       observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: this.id, [ATTR_KOTEL_REASON]: 'inflight_evicted' }, evicted);
     });

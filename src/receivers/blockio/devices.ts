@@ -1,5 +1,6 @@
 // Block device names from the kernel's dev_t (MAJOR << 20 | MINOR): /sys/dev/block/M:m/uevent DEVNAME.
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { cgroup2Root, cgroupV1Mounts } from '../../pipeline/cgroups.ts';
 import { join } from 'node:path';
 
 export function devMajor(dev: number): number { return dev >>> 20; }
@@ -31,29 +32,8 @@ export class DeviceNames {
   }
 }
 
-/** cgroup v2 id (the inode of its directory) → path below the mount, found by a bounded walk. */
-export class CgroupPaths {
-  private readonly paths = new Map<bigint, string>();
-  private readonly root: string;
-  private lastWalk = 0;
-  constructor(root = '/sys/fs/cgroup') { this.root = root; }
-
-  path(id: bigint): string | undefined {
-    if (!this.paths.has(id) && Date.now() - this.lastWalk > 5000) this.walk();
-    return this.paths.get(id);
-  }
-
-  private walk(): void {
-    this.lastWalk = Date.now();
-    let budget = 20_000;
-    const visit = (dir: string, rel: string, depth: number) => {
-      if (budget-- <= 0) return;
-      try {
-        this.paths.set(statSync(dir, { bigint: true }).ino, rel || '/');
-        if (depth >= 8) return;
-        for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isDirectory()) visit(join(dir, e.name), `${rel}/${e.name}`, depth + 1);
-      } catch { /* raced with removal */ }
-    };
-    visit(this.root, '', 0);
-  }
+/** The hierarchy whose cgroup ids block I/O carries (bio->bi_blkg->blkcg): the v1 blkio hierarchy
+ * where blkio is mounted as v1 (hybrid hosts), else the unified (cgroup2) one. */
+export function blkcgRoot(v1 = cgroupV1Mounts(), v2 = cgroup2Root()): string | undefined {
+  return v1.get('blkio') ?? v2;
 }

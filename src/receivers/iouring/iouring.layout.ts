@@ -7,7 +7,19 @@ export const IouringStart = {
     id: { offset: 0, size: 8 },
     ts_ns: { offset: 8, size: 8 },
     tgid: { offset: 16, size: 4 },
-    opcode: { offset: 20, size: 4 },
+    opcode: { offset: 20, size: 2 },
+    refused: { offset: 22, size: 2 },
+  },
+} as const;
+
+export const IouringProc = {
+  size: 40,
+  fields: {
+    cq_overflows: { offset: 0, size: 8 },
+    reclaimed: { offset: 8, size: 8 },
+    multishot_cqes: { offset: 16, size: 8 },
+    notif_cqes: { offset: 24, size: 8 },
+    other_aux_cqes: { offset: 32, size: 8 },
   },
 } as const;
 
@@ -45,11 +57,14 @@ export const IouringErrKey = {
 export const IouringStat = {
   IOURING_STAT_SUBMITTED: 0,
   IOURING_STAT_COMPLETED: 1,
-  IOURING_STAT_MORE: 2,
+  IOURING_STAT_AUX: 2,
   IOURING_STAT_UNMATCHED: 3,
   IOURING_STAT_REPLACED: 4,
   IOURING_STAT_EVICTED: 5,
-  IOURING_STAT_COUNT: 6,
+  IOURING_STAT_REFUSED: 6,
+  IOURING_STAT_RECLAIMED: 7,
+  IOURING_STAT_NOTIF: 8,
+  IOURING_STAT_COUNT: 9,
 } as const;
 
 export const IouringErrKind = {

@@ -14,7 +14,8 @@ export interface AgentProcess {
 }
 
 export async function startAgent(configYaml: string | undefined, env: Record<string, string> = {}, timeoutMs = 30_000): Promise<AgentProcess> {
-  const args = [join(ROOT, 'bin/kotel.js'), 'run'];
+  // KOTEL_AGENT_ROOT: run another checkout's agent (benchmarks compare a previous build side by side).
+  const args = [join(env.KOTEL_AGENT_ROOT ?? ROOT, 'bin/kotel.js'), 'run'];
   if (configYaml !== undefined) {
     const dir = mkdtempSync(join(tmpdir(), 'kotel-agent-'));
     writeFileSync(join(dir, 'otel-config.yaml'), configYaml);
