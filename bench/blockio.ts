@@ -4,7 +4,10 @@
 //   node bench/blockio.ts [rounds=5] [seconds=5] [engines=psync,io_uring,libaio]
 // KOTEL_BENCH_PREV_ROOT=/path/to/another/checkout (built) adds that agent to every round, alternated
 // with this one, so a change is compared with its predecessor under the same load.
+// KOTEL_BENCH_TARGET=disk reads a file on the root filesystem's disk (virtio here) instead of the
+// default loop device over tmpfs (the fastest device, so the worst case for per-I/O overhead).
 import { execFileSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { startAgent, OtlpReceiver, bpfMapsOf, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, backgroundLoad, machine, sleep } from './lib.ts';
 import { fio, loopDevice } from '../test/e2e/blockio-fio.ts';
 import { blockioReceiver } from '../src/receivers/blockio/blockio.ts';
@@ -37,8 +40,9 @@ const ENGINES: Record<string, string[]> = {
   libaio: ['--ioengine=libaio', '--iodepth=16'],
 };
 
-console.log(`# blockio / iouring benchmark\n\n${machine()}\n${await backgroundLoad()}\nrounds=${rounds}, ${seconds}s per fio run, 4k randread, direct I/O, loop device over a tmpfs file (merges off)`);
-const loop = loopDevice(512);
+const onDisk = process.env.KOTEL_BENCH_TARGET === 'disk';
+console.log(`# blockio / iouring benchmark\n\n${machine()}\n${await backgroundLoad()}\nrounds=${rounds}, ${seconds}s per fio run, 4k randread, direct I/O, ${onDisk ? 'a file on the root filesystem (virtio disk)' : 'loop device over a tmpfs file (merges off)'}`);
+const loop = onDisk ? { path: '/var/tmp/kotel-blockio-bench.img' } : loopDevice(512);
 execFileSync('dd', ['if=/dev/zero', `of=${loop.path}`, 'bs=1M', 'count=256', 'oflag=direct', 'status=none']);
 const rx = await OtlpReceiver.start({ httpPort: null });
 const fioArgs = (engine: string) => ['--name=bench', `--filename=${loop.path}`, ...ENGINES[engine], '--direct=1', '--rw=randread', '--bs=4k',
@@ -110,4 +114,4 @@ for (const factory of [blockioReceiver, iouringReceiver]) {
 table('One collection (map dump + OTLP data points), in-process', ['receiver', 'data points', 'wall µs', 'CPU µs'], collectRows);
 
 await rx.stop();
-loop.detach();
+if ('detach' in loop) loop.detach(); else rmSync(loop.path, { force: true });
