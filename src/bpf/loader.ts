@@ -25,6 +25,10 @@ export interface LoadRequest {
   variants: HookVariant[];          // in order of preference
   force?: HookKind;                 // config: use exactly this kind
   globals?: Record<string, Buffer>;
+  /** Programs not attached by a variant (e.g. uprobes the receiver attaches itself) left unloaded. */
+  skipPrograms?: string[];
+  /** Called after open, before load: map sizes from the config. */
+  beforeLoad?: (obj: BpfObject) => void;
   /** Called after load, before attach: fill config maps. */
   beforeAttach?: (obj: BpfObject) => void;
 }
@@ -86,7 +90,9 @@ export function loadAndAttach(req: LoadRequest): LoadedProgram {
     const obj = new BpfObject(path);
     try {
       for (const p of allPrograms) obj.setAutoload(p, variant.programs.includes(p));
+      for (const p of req.skipPrograms ?? []) obj.setAutoload(p, false);
       for (const [name, value] of Object.entries(req.globals ?? {})) obj.setGlobal(name, value);
+      req.beforeLoad?.(obj);
       obj.load();
       req.beforeAttach?.(obj);
       for (const p of variant.programs) obj.attach(p);
