@@ -3,14 +3,24 @@
 // exact against the servers' own access log or counter.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { OtlpReceiver, type Span } from '../support/otlp-receiver.ts';
 import { startAgent, type AgentProcess } from './helpers/agent.ts';
 import { httpConfig, type Nginx, type NodeServer } from './http-fixtures/helpers.ts';
-import { runNodeHttpsClient, selfSignedCert, startNginxTls, startNodeHttpsServer } from './http-fixtures/tls.ts';
+import {
+  PYTHON, runNodeHttpsClient, runPythonHttpsClient, selfSignedCert, startNginxTls, startNodeHttpsServer, startPythonHttpsServer,
+} from './http-fixtures/tls.ts';
 
 const SERVER = 2, CLIENT = 3;
 const NODE20 = '/usr/bin/node';
+const KOTEL = new URL('../../bin/kotel.js', import.meta.url).pathname;
+// Listed on purpose: a binary without OpenSSL symbols and a missing one are reported, not fatal.
+const NOT_PROBEABLE = ['/usr/bin/curl', '/nonexistent/bin/node'];
+const TLS_SETTINGS = `{ tls: { binaries: [${[process.execPath, ...NOT_PROBEABLE].join(', ')}] } }`;
 // /__ready (startup probe) and /count (reading the server's counter) are not counted requests.
 const counted = (s: Span) => !String(s.attributes['url.path']).startsWith('/__ready') && s.attributes['url.path'] !== '/count';
 const spansOf = (rx: OtlpReceiver, pid: number, kind: number) => rx.spans().filter((s: Span) => s.resource['process.pid'] === pid && s.kind === kind && counted(s));
@@ -25,10 +35,10 @@ describe('e2e: http receiver over HTTPS (OpenSSL uprobes: libssl.so.3 and node)'
   let server: NodeServer;
 
   before(async function () {
-    if (!existsSync(NODE20)) this.skip();
+    if (!existsSync(NODE20) || !existsSync(PYTHON)) this.skip();
     rx = await OtlpReceiver.start({ httpPort: null });
     // Default discovery finds libssl.so.3 and the system node; this test's node 24 is listed.
-    agent = await startAgent(httpConfig(rx.grpcEndpoint, `{ tls: { binaries: [${process.execPath}] } }`));
+    agent = await startAgent(httpConfig(rx.grpcEndpoint, TLS_SETTINGS));
     nginx = await startNginxTls();
     server = await startNodeHttpsServer(selfSignedCert());
   });
@@ -41,10 +51,24 @@ describe('e2e: http receiver over HTTPS (OpenSSL uprobes: libssl.so.3 and node)'
     assert.equal(code, 0, `agent exit code; stderr:\n${agent?.stderr()}`);
   });
 
-  it('names the probed files', () => {
-    assert.match(agent.stderr(), /HTTPS through uprobes on .*libssl\.so\.3/);
-    assert.ok(agent.stderr().includes(process.execPath), agent.stderr());
-    assert.ok(agent.stderr().includes(NODE20), agent.stderr());
+  it('names the probed files, and each file it cannot probe with the reason', () => {
+    const err = agent.stderr();
+    assert.match(err, /HTTPS through uprobes on .*libssl\.so\.3/);
+    assert.ok(err.includes(process.execPath), err);
+    assert.ok(err.includes(NODE20), err);
+    assert.match(err, /warn: http: TLS: not probing \/usr\/bin\/curl \(config\): no symbol SSL_read, SSL_write/);
+    assert.match(err, /warn: http: TLS: not probing \/nonexistent\/bin\/node \(config\): cannot be read \(ENOENT\)/);
+  });
+
+  it('kotel check lists the TLS uprobes; files it cannot probe do not fail the receiver', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kotel-cfg-'));
+    writeFileSync(join(dir, 'c.yaml'), httpConfig('http://127.0.0.1:4317', TLS_SETTINGS));
+    const { stdout } = await promisify(execFile)(process.execPath, [KOTEL, 'check', '--config', join(dir, 'c.yaml')], { encoding: 'utf8' });
+    assert.match(stdout, /receiver http: can run/);
+    assert.match(stdout, /ok\s+TLS uprobes \S*libssl\.so\.3: SSL_read, SSL_write, SSL_read_ex, SSL_write_ex, SSL_shutdown, SSL_free/);
+    assert.ok(stdout.includes(`ok   TLS uprobes ${process.execPath}: SSL_read, SSL_write`), stdout);
+    assert.match(stdout, /off\s+TLS uprobes \/usr\/bin\/curl: no symbol SSL_read, SSL_write .*\(config\)/);
+    assert.match(stdout, /off\s+TLS uprobes \/nonexistent\/bin\/node: cannot be read \(ENOENT\)/);
   });
 
   it('curl → nginx over one keep-alive TLS connection: one server and one client span per request, https', async () => {
@@ -109,6 +133,27 @@ describe('e2e: http receiver over HTTPS (OpenSSL uprobes: libssl.so.3 and node)'
     assert.equal(cs[2].traceId, traceId);
     assert.equal(cs[2].spanId, parent);
     assert.equal(cs[3].status.code, 2);
+  });
+
+  it('python (SSL_read_ex/SSL_write_ex via libssl.so.3): server and client spans, exact counts', async () => {
+    const py = await startPythonHttpsServer(selfSignedCert());
+    try {
+      const paths = ['/p/1', '/p/2', '/missing', '/p/3'];
+      const client = await runPythonHttpsClient(py.port, paths);
+      assert.deepEqual(client.lines.map((l) => l.split(' ')[0]), ['200', '200', '404', '200']);
+      assert.equal(new Set(client.lines.map((l) => l.split(' ')[1])).size, 1, 'one keep-alive connection');
+      await rx.waitFor(() => spansOf(rx, py.pid, SERVER).length >= paths.length && spansOf(rx, client.pid, CLIENT).length >= paths.length, { what: 'python spans' });
+      await new Promise((r) => setTimeout(r, 300));
+      const spans = spansOf(rx, py.pid, SERVER);
+      assert.deepEqual(spans.map((s) => [s.name, s.attributes['http.response.status_code'], s.attributes['url.scheme']]),
+        [['GET /p/{id}', 200, 'https'], ['GET /p/{id}', 200, 'https'], ['GET /missing', 404, 'https'], ['GET /p/{id}', 200, 'https']]);
+      assert.deepEqual(spans.map((s) => s.attributes['network.peer.port']), paths.map(() => Number(client.lines[0].split(' ')[1])));
+      const cs = spansOf(rx, client.pid, CLIENT);
+      assert.deepEqual(cs.map((s) => [s.attributes['url.path'], s.attributes['http.response.status_code'], s.attributes['network.peer.port']]),
+        paths.map((p, i) => [p, Number(client.lines[i].split(' ')[0]), py.port]));
+    } finally {
+      await py.stop();
+    }
   });
 
   it('a TLS connection closed mid-exchange ends the server span with an error', async () => {

@@ -9,6 +9,9 @@ import { freePort, type Nginx, type NodeServer } from './helpers.ts';
 
 const HTTPS_SERVER = fileURLToPath(new URL('./https-server.mjs', import.meta.url));
 export const HTTPS_CLIENT = fileURLToPath(new URL('./https-client.mjs', import.meta.url));
+const HTTPS_PY = fileURLToPath(new URL('./https_py.py', import.meta.url));
+/** Debian's python: its ssl module links the system libssl.so.3 and uses SSL_read_ex/SSL_write_ex. */
+export const PYTHON = '/usr/bin/python3';
 
 export interface Cert { cert: string; key: string }
 
@@ -81,5 +84,26 @@ export async function runNodeHttpsClient(node: string, port: number, paths: stri
   child.stdout!.on('data', (d) => { out += d; });
   const code = await new Promise<number | null>((r) => child.on('exit', r));
   if (code !== 0) throw new Error(`https client exited ${code}: ${out}`);
+  return { pid: child.pid!, lines: out.trim().split('\n') };
+}
+
+/** A python HTTPS server (SSL_read_ex/SSL_write_ex through libssl.so.3). */
+export async function startPythonHttpsServer(cert: Cert): Promise<{ port: number; pid: number; stop(): Promise<void> }> {
+  const child = spawn(PYTHON, [HTTPS_PY, 'server', cert.cert, cert.key], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => { out += d; const m = /listening (\d+)/.exec(out); if (m) resolve(Number(m[1])); });
+    child.on('exit', (c) => reject(new Error(`python server exited ${c}`)));
+  });
+  return { port, pid: child.pid!, stop: async () => { child.kill('SIGTERM'); await new Promise((r) => child.once('exit', r)); } };
+}
+
+/** Runs the python HTTPS client (one keep-alive connection); returns its pid and output lines. */
+export async function runPythonHttpsClient(port: number, paths: string[]): Promise<{ pid: number; lines: string[] }> {
+  const child = spawn(PYTHON, [HTTPS_PY, 'client', String(port), ...paths], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout!.on('data', (d) => { out += d; });
+  const code = await new Promise<number | null>((r) => child.on('exit', r));
+  if (code !== 0) throw new Error(`python client exited ${code}: ${out}`);
   return { pid: child.pid!, lines: out.trim().split('\n') };
 }
