@@ -742,6 +742,12 @@ static __always_inline void tls_bind(struct http_conn *c, struct http_tls_key *k
 		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
 }
 
+static __always_inline bool same_ports(struct http_conn *c, struct sock *sk)
+{
+	return c->lport == BPF_CORE_READ(sk, __sk_common.skc_num) &&
+	       c->rport == bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
 /* Socket I/O that is not HTTP by a thread that calls SSL_read/SSL_write tells which socket
  * carries which SSL*. Socket BIO (nginx, curl): the I/O happens inside the call. Memory BIO
  * (node): the socket is read just before SSL_read and written just after SSL_write. */
@@ -784,7 +790,7 @@ static __always_inline void tls_sock_closed(struct sock *sk, int newstate)
 	key = *k;
 	c = bpf_map_lookup_elem(&tls_conns, &key);
 	/* the SSL* may serve another socket by now: only its own socket's close ends it */
-	own = c && c->lport == sk->__sk_common.skc_num && c->rport == bpf_ntohs(sk->__sk_common.skc_dport);
+	own = c && same_ports(c, sk);
 	if (own)
 		end_conn(c, newstate == TCP_CLOSE_WAIT);
 	if (newstate != TCP_CLOSE)
@@ -967,6 +973,11 @@ int ssl_return(struct pt_regs *ctx)
 		c->role = sending ? HTTP_ROLE_CLIENT : HTTP_ROLE_SERVER;
 		c->tgid = key.tgid;
 		c->flags = HTTP_F_TLS;
+	}
+	if (c->family && sk && !same_ports(c, (struct sock *)sk)) {
+		/* the SSL* now serves another socket (reused without an SSL_free kotel saw): start clean */
+		end_conn(c, false);
+		c->family = 0;
 	}
 	if (!c->family) {
 		if (sk)

@@ -103,6 +103,19 @@ describe('e2e: http receiver over HTTPS (OpenSSL uprobes: libssl.so.3 and node)'
     assert.equal(onPort(rx, nginx.port).filter((x) => x.attributes['url.scheme'] !== 'https').length, 0);
   });
 
+  it('connection after connection (nginx reuses freed SSL objects): each span carries its own connection', async () => {
+    const worker = nginx.workerPid();
+    const before = spansOf(rx, worker, SERVER).length;
+    const ports: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      ports.push(Number(execFileSync('curl', ['-sk', '--http1.1', '-o', '/dev/null', '-w', '%{local_port}', `https://127.0.0.1:${nginx.port}/1k.txt?c=${i}`], { encoding: 'utf8' })));
+    }
+    await rx.waitFor(() => spansOf(rx, worker, SERVER).length >= before + 4, { what: '4 server spans' });
+    await new Promise((r) => setTimeout(r, 300));
+    const spans = spansOf(rx, worker, SERVER).slice(before);
+    assert.deepEqual(spans.map((s) => [s.attributes['network.peer.port'], s.attributes['http.response.status_code'], s.status.code]), ports.map((p) => [p, 200, 0]));
+  });
+
   it('node 20 client → node 24 server (OpenSSL inside node): exact counts, traceparent makes the server span a child', async () => {
     const before = await server.count();
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736', parent = '00f067aa0ba902b7';
