@@ -876,8 +876,9 @@ int BPF_PROG(sock_state_btf, struct sock *sk, int oldstate, int newstate)
 }
 
 /* HTTPS: uprobes on OpenSSL's SSL_read/SSL_write (ssl, buf, num) and SSL_read_ex/SSL_write_ex
- * (ssl, buf, num, size_t *bytes; return 1 on success), in libssl and in binaries that link it
- * statically (node). The entry remembers the call per thread; the return reads the plaintext. */
+ * (ssl, buf, num, size_t *bytes; > 0 on success) — or on the internal functions both call, which
+ * take the _ex arguments — in libssl and in binaries that link it statically (node). The entry
+ * remembers the call per thread; the return reads the plaintext. */
 static __always_inline int ssl_enter(struct pt_regs *ctx, bool sending, bool ex)
 {
 	__u64 id = bpf_get_current_pid_tgid();
@@ -943,7 +944,7 @@ int ssl_return(struct pt_regs *ctx)
 		t->sk_recv = 0;   /* consumed: never lent to another SSL* */
 	}
 	if (t->lenp) {
-		if (rc != 1 || bpf_probe_read_user(&bytes, sizeof(bytes), (void *)t->lenp))
+		if (rc <= 0 || bpf_probe_read_user(&bytes, sizeof(bytes), (void *)t->lenp))
 			return 0;
 	} else if (rc > 0) {
 		bytes = rc;

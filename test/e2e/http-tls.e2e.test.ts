@@ -3,14 +3,14 @@
 // exact against the servers' own access log or counter.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { OtlpReceiver, type Span } from '../support/otlp-receiver.ts';
 import { startAgent, type AgentProcess } from './helpers/agent.ts';
-import { httpConfig, type Nginx, type NodeServer } from './http-fixtures/helpers.ts';
+import { freePort, httpConfig, type Nginx, type NodeServer } from './http-fixtures/helpers.ts';
 import {
   PYTHON, runNodeHttpsClient, runPythonHttpsClient, selfSignedCert, startNginxTls, startNodeHttpsServer, startPythonHttpsServer,
 } from './http-fixtures/tls.ts';
@@ -65,8 +65,8 @@ describe('e2e: http receiver over HTTPS (OpenSSL uprobes: libssl.so.3 and node)'
     writeFileSync(join(dir, 'c.yaml'), httpConfig('http://127.0.0.1:4317', TLS_SETTINGS));
     const { stdout } = await promisify(execFile)(process.execPath, [KOTEL, 'check', '--config', join(dir, 'c.yaml')], { encoding: 'utf8' });
     assert.match(stdout, /receiver http: can run/);
-    assert.match(stdout, /ok\s+TLS uprobes \S*libssl\.so\.3: SSL_read, SSL_write, SSL_read_ex, SSL_write_ex, SSL_shutdown, SSL_free/);
-    assert.ok(stdout.includes(`ok   TLS uprobes ${process.execPath}: SSL_read, SSL_write`), stdout);
+    assert.match(stdout, /ok\s+TLS uprobes \S*libssl\.so\.3: ssl_read_internal \(SSL_read, SSL_read_ex\), ssl_write_internal \(SSL_write, SSL_write_ex\), SSL_shutdown, SSL_free/);
+    assert.ok(stdout.includes(`ok   TLS uprobes ${process.execPath}: SSL_read, SSL_read_ex, SSL_write, SSL_write_ex, SSL_shutdown, SSL_free`), stdout);
     assert.match(stdout, /off\s+TLS uprobes \/usr\/bin\/curl: no symbol SSL_read, SSL_write .*\(config\)/);
     assert.match(stdout, /off\s+TLS uprobes \/nonexistent\/bin\/node: cannot be read \(ENOENT\)/);
   });
@@ -166,6 +166,25 @@ describe('e2e: http receiver over HTTPS (OpenSSL uprobes: libssl.so.3 and node)'
         paths.map((p, i) => [p, Number(client.lines[i].split(' ')[0]), py.port]));
     } finally {
       await py.stop();
+    }
+  });
+
+  it('openssl s_server -www (reads through BIO_f_ssl, i.e. the internal function probed in libssl)', async () => {
+    const cert = selfSignedCert();
+    const port = await freePort();
+    const srv = spawn('openssl', ['s_server', '-www', '-quiet', '-accept', `127.0.0.1:${port}`, '-cert', cert.cert, '-key', cert.key], { stdio: 'ignore' });
+    try {
+      let status = '';
+      for (let i = 0; i < 100 && status !== '200'; i++) {
+        try { status = execFileSync('curl', ['-sk', '--http1.1', '-o', '/dev/null', '-w', '%{http_code}', `https://127.0.0.1:${port}/stats/1`], { encoding: 'utf8' }); } catch { await new Promise((r) => setTimeout(r, 50)); }
+      }
+      assert.equal(status, '200');
+      await rx.waitFor(() => spansOf(rx, srv.pid!, SERVER).length >= 1, { what: 's_server span' });
+      const [s] = spansOf(rx, srv.pid!, SERVER);
+      // HTTP/1.0 without Content-Length: the response ends with the connection (SSL_shutdown/close).
+      assert.deepEqual([s.name, s.attributes['http.response.status_code'], s.attributes['url.scheme'], s.status.code], ['GET /stats/{id}', 200, 'https', 0]);
+    } finally {
+      srv.kill();
     }
   });
 

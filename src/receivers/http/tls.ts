@@ -5,25 +5,45 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
 import type { BpfObject } from '../../../native/index.ts';
-import { elfFunctions, hostMachine } from '../../bpf/elf.ts';
+import { elfFunctions, hostMachine, wrappedCallee, type ElfFunctions } from '../../bpf/elf.ts';
 import type { Diagnostics } from '../../pipeline/diagnostics.ts';
 import type { CheckItem } from '../receiver.ts';
 import type { TlsSettings } from './settings.ts';
 
-/** Each probed function and the program that takes it (the four data calls share one return probe). */
-export const TLS_FUNCTIONS = [
-  { symbol: 'SSL_read', program: 'ssl_read_enter', ret: true },
-  { symbol: 'SSL_write', program: 'ssl_write_enter', ret: true },
-  { symbol: 'SSL_read_ex', program: 'ssl_read_ex_enter', ret: true },
-  { symbol: 'SSL_write_ex', program: 'ssl_write_ex_enter', ret: true },
-  { symbol: 'SSL_shutdown', program: 'ssl_free_enter', ret: false },
-  { symbol: 'SSL_free', program: 'ssl_free_enter', ret: false },
+/** The data calls: entry programs per function (the four share one return program). */
+const DATA_CALLS = [
+  { dir: 'read', plain: { symbol: 'SSL_read', program: 'ssl_read_enter' }, ex: { symbol: 'SSL_read_ex', program: 'ssl_read_ex_enter' }, internal: 'ssl_read_internal' },
+  { dir: 'write', plain: { symbol: 'SSL_write', program: 'ssl_write_enter' }, ex: { symbol: 'SSL_write_ex', program: 'ssl_write_ex_enter' }, internal: 'ssl_write_internal' },
 ] as const;
+/** Connection ends (once per connection: cost does not matter). */
+const END_CALLS = [{ symbol: 'SSL_shutdown', program: 'ssl_free_enter' }, { symbol: 'SSL_free', program: 'ssl_free_enter' }] as const;
 export const TLS_RETURN_PROGRAM = 'ssl_return';
-export const TLS_PROGRAMS = [...new Set<string>([...TLS_FUNCTIONS.map((f) => f.program), TLS_RETURN_PROGRAM])];
-const SYMBOLS = TLS_FUNCTIONS.map((f) => f.symbol);
+export const TLS_PROGRAMS = ['ssl_read_enter', 'ssl_write_enter', 'ssl_read_ex_enter', 'ssl_write_ex_enter', 'ssl_free_enter', TLS_RETURN_PROGRAM];
+const SYMBOLS = ['SSL_read', 'SSL_write', 'SSL_read_ex', 'SSL_write_ex', 'SSL_shutdown', 'SSL_free'];
 /** Without these two a file is not probed at all. */
 const REQUIRED = ['SSL_read', 'SSL_write'];
+
+/** One uprobe: by symbol, or by file offset for an internal function found through its wrapper. */
+export interface TlsProbe { label: string; program: string; ret: boolean; symbol?: string; offset?: number; dir?: 'read' | 'write' }
+
+/** Which probes a file gets. Where SSL_read_ex is a bare wrapper around the internal function both
+ * SSL_read and SSL_read_ex call (Debian's libssl.so.3), that one function is probed instead: it
+ * takes the _ex arguments and starts with a push, which the kernel emulates; SSL_read itself starts
+ * with an instruction the kernel single-steps (~15 µs a hit on our VM instead of ~1.5 µs). */
+export function planProbes(elf: ElfFunctions): TlsProbe[] {
+  const probes: TlsProbe[] = [];
+  for (const c of DATA_CALLS) {
+    const callee = wrappedCallee(elf, c.ex.symbol);
+    const offset = callee === undefined ? undefined : elf.fileOffset(callee);
+    if (offset !== undefined) {
+      probes.push({ label: `${c.internal} (${c.plain.symbol}, ${c.ex.symbol})`, program: c.ex.program, ret: true, offset, dir: c.dir });
+      continue;
+    }
+    for (const f of [c.plain, c.ex]) if (elf.found.has(f.symbol)) probes.push({ label: f.symbol, program: f.program, ret: true, symbol: f.symbol, dir: c.dir });
+  }
+  for (const f of END_CALLS) if (elf.found.has(f.symbol)) probes.push({ label: f.symbol, program: f.program, ret: false, symbol: f.symbol });
+  return probes;
+}
 
 const LIBSSL = /^libssl\.so\.(3|1\.1)$/;
 const NODE = /^node(js)?\d*$/;
@@ -33,7 +53,7 @@ const NODE_PATHS = ['/usr/bin/node', '/usr/local/bin/node'];
 const UPROBE_PMU = '/sys/bus/event_source/devices/uprobe';
 
 export interface TlsCandidate { path: string; source: string }
-export interface TlsTarget extends TlsCandidate { symbols: string[] }
+export interface TlsTarget extends TlsCandidate { probes: TlsProbe[] }
 export interface TlsRejected extends TlsCandidate { reason: string }
 
 /** libssl paths from `ldconfig -p` output. */
@@ -129,7 +149,7 @@ export function resolveTlsTargets(candidates: TlsCandidate[]): { targets: TlsTar
         rejected.push({ ...c, reason: `no symbol ${missing.join(', ')} (stripped, or OpenSSL is not linked into it)` });
         continue;
       }
-      targets.push({ ...c, symbols: SYMBOLS.filter((s) => elf.found.has(s)) });
+      targets.push({ ...c, probes: planProbes(elf) });
     } catch (err) {
       rejected.push({ ...c, reason: (err as Error).message });
     }
@@ -137,23 +157,23 @@ export function resolveTlsTargets(candidates: TlsCandidate[]): { targets: TlsTar
   return { targets, rejected };
 }
 
-/** Attaches the uprobes of each target; returns the targets whose SSL_read and SSL_write are probed. */
+/** Attaches the uprobes of each target; returns the targets whose reads and writes are probed. */
 export function attachTls(obj: BpfObject, receiver: string, targets: TlsTarget[], diag: Diagnostics): TlsTarget[] {
   const probed: TlsTarget[] = [];
   for (const t of targets) {
-    const attached: string[] = [];
-    for (const f of TLS_FUNCTIONS) {
-      if (!t.symbols.includes(f.symbol)) continue;
+    const attached: TlsProbe[] = [];
+    for (const p of t.probes) {
+      const where = p.symbol !== undefined ? { funcName: p.symbol } : { offset: p.offset };
       try {
         // The return probe first: an entry without its return would record calls nobody ends.
-        if (f.ret) obj.attachUprobe(TLS_RETURN_PROGRAM, { binaryPath: t.path, funcName: f.symbol, retprobe: true });
-        obj.attachUprobe(f.program, { binaryPath: t.path, funcName: f.symbol });
-        attached.push(f.symbol);
+        if (p.ret) obj.attachUprobe(TLS_RETURN_PROGRAM, { binaryPath: t.path, ...where, retprobe: true });
+        obj.attachUprobe(p.program, { binaryPath: t.path, ...where });
+        attached.push(p);
       } catch (err) {
-        diag.warn(`${receiver}: TLS: cannot attach a uprobe to ${t.path}:${f.symbol}: ${(err as Error).message}`);
+        diag.warn(`${receiver}: TLS: cannot attach a uprobe to ${t.path}:${p.label}: ${(err as Error).message}`);
       }
     }
-    if (REQUIRED.every((s) => attached.includes(s))) probed.push({ ...t, symbols: attached });
+    if (attached.some((p) => p.dir === 'read') && attached.some((p) => p.dir === 'write')) probed.push({ ...t, probes: attached });
   }
   return probed;
 }
@@ -174,7 +194,7 @@ export function tlsCheckItems(s: TlsSettings): CheckItem[] {
     fix: 'a kernel with CONFIG_UPROBE_EVENTS=y',
   }];
   const { targets, rejected } = resolveTlsTargets(tlsCandidates(s));
-  for (const t of targets) items.push({ what: `TLS uprobes ${t.path}`, ok: true, optional: true, detail: `${t.symbols.join(', ')} (${t.source})` });
+  for (const t of targets) items.push({ what: `TLS uprobes ${t.path}`, ok: true, optional: true, detail: `${t.probes.map((p) => p.label).join(', ')} (${t.source})` });
   for (const r of rejected) {
     items.push({ what: `TLS uprobes ${r.path}`, ok: false, optional: true, detail: `${r.reason} (${r.source})`, fix: 'list a binary with OpenSSL symbols in tls.binaries, or remove it' });
   }

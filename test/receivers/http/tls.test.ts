@@ -39,10 +39,26 @@ describe('receivers/http: TLS targets', () => {
       { path: join(dir, 'script'), source: 'config' },
       { path: join(dir, 'missing'), source: 'config' },
     ]);
-    assert.deepEqual(targets.map((t) => [t.path, t.symbols]), [[join(dir, 'node'), ['SSL_read', 'SSL_write', 'SSL_read_ex', 'SSL_write_ex', 'SSL_shutdown', 'SSL_free']]]);
+    assert.deepEqual(targets.map((t) => t.path), [join(dir, 'node')]);
+    // Debian's libssl: SSL_read_ex/SSL_write_ex wrap the internal functions, probed by offset.
+    assert.deepEqual(targets[0].probes.map((p) => [p.label, p.program, p.ret, p.symbol === undefined && p.offset! > 0]), [
+      ['ssl_read_internal (SSL_read, SSL_read_ex)', 'ssl_read_ex_enter', true, true],
+      ['ssl_write_internal (SSL_write, SSL_write_ex)', 'ssl_write_ex_enter', true, true],
+      ['SSL_shutdown', 'ssl_free_enter', false, false],
+      ['SSL_free', 'ssl_free_enter', false, false],
+    ]);
     assert.deepEqual(rejected.map((r) => [r.path, r.reason]), [
       [join(dir, 'script'), 'not an ELF file'],
       [join(dir, 'missing'), 'cannot be read (ENOENT)'],
+    ]);
+  });
+
+  it('node (OpenSSL inside, SSL_read starting with a push): the exported functions themselves', () => {
+    const [t] = resolveTlsTargets([{ path: process.execPath, source: 'config' }]).targets;
+    assert.deepEqual(t.probes.map((p) => [p.label, p.program, p.symbol]), [
+      ['SSL_read', 'ssl_read_enter', 'SSL_read'], ['SSL_read_ex', 'ssl_read_ex_enter', 'SSL_read_ex'],
+      ['SSL_write', 'ssl_write_enter', 'SSL_write'], ['SSL_write_ex', 'ssl_write_ex_enter', 'SSL_write_ex'],
+      ['SSL_shutdown', 'ssl_free_enter', 'SSL_shutdown'], ['SSL_free', 'ssl_free_enter', 'SSL_free'],
     ]);
   });
 
