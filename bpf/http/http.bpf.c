@@ -38,6 +38,7 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 self_tgid = 0;
 const volatile __u32 req_head_size = HTTP_HEAD_MAX;
 const volatile __u32 resp_head_size = HTTP_HEAD_MAX;
+const volatile __u8 tls_enabled = 0;     /* SSL uprobes attached: learn which socket carries which SSL* */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -55,6 +56,37 @@ struct {
 	__type(value, struct http_scratch);
 } scratch SEC(".maps");
 
+/* TLS: the plaintext's connection state per (tgid, SSL*); max_entries set from the config. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 4096);
+	__type(key, struct http_tls_key);
+	__type(value, struct http_conn);
+} tls_conns SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u32);
+	__type(value, struct http_tls_call);
+} tls_calls SEC(".maps");
+
+/* The socket a TLS connection was bound to (by address: a close ends the connection's exchanges). */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 16384);
+	__type(key, __u64);
+	__type(value, struct http_tls_key);
+} tls_by_sk SEC(".maps");
+
+/* Never written: the zeroed value a new TLS connection starts from (too big for the stack). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct http_conn);
+} conn_zero SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 1 << 23);
@@ -64,6 +96,8 @@ KOTEL_STATS_MAP();
 KOTEL_EXPORT_TYPE(struct http_event, http_event);
 KOTEL_EXPORT_TYPE(struct http_conn, http_conn);
 KOTEL_EXPORT_TYPE(struct http_scratch, http_scratch);
+KOTEL_EXPORT_TYPE(struct http_tls_key, http_tls_key);
+KOTEL_EXPORT_TYPE(struct http_tls_call, http_tls_call);
 KOTEL_EXPORT_TYPE(enum kotel_stat, kotel_stat);
 KOTEL_EXPORT_TYPE(enum kotel_event_kind, kotel_event_kind);
 KOTEL_EXPORT_TYPE(enum http_role, http_role);
@@ -352,7 +386,11 @@ static __always_inline __u32 read_window(struct http_scratch *s, struct io *io)
 		n = HTTP_WINDOW;
 	if (n == 0 || bpf_probe_read_user(s->buf, n, (void *)io->buf))
 		return 0;
-	*(__u64 *)&s->buf[n & (HTTP_WINDOW - 1)] = 0;   /* parsing never reads stale bytes as data */
+	/* parsing never reads stale bytes as data (a full window ends at HTTP_WINDOW, not at 0) */
+	if (n < HTTP_WINDOW)
+		*(__u64 *)&s->buf[n & (HTTP_WINDOW - 1)] = 0;
+	else
+		*(__u64 *)&s->buf[HTTP_WINDOW] = 0;
 	return n;
 }
 
@@ -437,7 +475,7 @@ __noinline int emit_g(struct http_conn *c, __u64 end_ns, __u32 extra_flags)
 	ev->req_hdr_end = p->hdr_end;
 	ev->resp_hdr_end = c->resp_state ? c->resp_hdr_end : 0;
 	ev->role = c->role;
-	ev->flags = p->flags | extra_flags;
+	ev->flags = p->flags | extra_flags | c->flags;
 	__builtin_memset(ev->_pad, 0, sizeof(ev->_pad));
 	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
 	__builtin_memcpy(ev->req_head, p->head, HTTP_HEAD_MAX);
@@ -456,9 +494,6 @@ pop:
 	c->status = 0;
 	return 0;
 }
-
-#define emit(sk, c, end_ns, flags, tgid) emit_g(c, end_ns, flags)
-#pragma GCC diagnostic ignored "-Wunused-but-set-variable"
 
 /* A request (its first bytes) leaves (client) or arrives (server). */
 /* Queues the request whose head starts at `start` (segment `seg` of the window's scan). */
@@ -538,8 +573,8 @@ static __always_inline bool ends_chunked(struct http_scratch *s, __u32 n, struct
 }
 
 /* Data in the response direction. */
-static __always_inline void on_response_data(struct sock *sk, struct http_conn *c, struct http_scratch *s,
-					     struct io *io, bool have_io, __u64 now, __u32 tgid)
+static __always_inline void on_response_data(struct http_conn *c, struct http_scratch *s,
+					     struct io *io, bool have_io, __u64 now)
 {
 	__u32 n = 0;
 
@@ -583,20 +618,20 @@ static __always_inline void on_response_data(struct sock *sk, struct http_conn *
 			/* no body: 1xx, 204, 304, or a HEAD request */
 			struct http_pending *p = &c->q[c->q_head & (HTTP_PIPELINE - 1)];
 			if (c->status == 204 || c->status == 304 || *(__u32 *)p->head == 0x44414548) {
-				emit(sk, c, now, 0, tgid);
+				emit_g(c, now, 0);
 				return;
 			}
 		}
 		if (c->resp_chunked) {
 			if (body >= 5 && ends_chunked(s, n, io))
-				emit(sk, c, now, 0, tgid);
+				emit_g(c, now, 0);
 			return;
 		}
 		clen = s->clen_pos ? parse_content_length(s, n) : -1;
 		if (clen >= 0) {
 			c->resp_remaining = clen - body;
 			if (c->resp_remaining <= 0)
-				emit(sk, c, now, 0, tgid);
+				emit_g(c, now, 0);
 		}
 		return;
 	}
@@ -606,10 +641,10 @@ static __always_inline void on_response_data(struct sock *sk, struct http_conn *
 	if (c->resp_remaining >= 0) {
 		c->resp_remaining -= io->ret;
 		if (c->resp_remaining <= 0)
-			emit(sk, c, now, 0, tgid);
+			emit_g(c, now, 0);
 	} else if (c->resp_chunked && have_io) {
 		if (ends_chunked(s, 0, io))
-			emit(sk, c, now, 0, tgid);
+			emit_g(c, now, 0);
 	}
 }
 
@@ -624,15 +659,156 @@ static __always_inline bool skip_task(struct task_struct *task, __u32 *tgid, __u
 	return *tgid == self_tgid;
 }
 
+/* Data of one call on a connection kotel follows: the same pairing for socket I/O and for the
+ * plaintext of SSL_read/SSL_write. */
+static __always_inline void on_data(struct http_conn *c, struct http_scratch *s, struct io *io, bool have_io,
+				    bool sending, __u32 tid, __u64 now)
+{
+	__u32 n;
+
+	kotel_stat_add(KOTEL_STAT_EVENTS_SEEN, 1);
+	if ((c->role == HTTP_ROLE_CLIENT) != sending) {
+		on_response_data(c, s, io, have_io, now);
+		return;
+	}
+	/* request direction: a new request, or more bytes of the last one */
+	if (have_io && io->len >= 8) {
+		n = read_window(s, io);
+		if (n >= 8 && is_method(*(__u64 *)s->buf)) {
+			__u32 segs;
+			scan_head(s, n, 1);
+			s->n = n;
+			s->ret = io->ret;
+			s->tid = tid;
+			s->now = now;
+			segs = s->nseg ? s->nseg : 1;
+#pragma clang loop unroll(disable)
+			for (__u32 k = 0; k < HTTP_PIPELINE; k++) {
+				if (k >= segs)
+					break;
+				on_request(c, s, k, k ? s->ends[(k - 1) & (HTTP_PIPELINE - 1)] : 0);
+			}
+			return;
+		}
+	}
+	if (c->q_len > 0) {
+		struct http_pending *p = &c->q[(c->q_head + c->q_len - 1) & (HTTP_PIPELINE - 1)];
+		p->bytes += io->ret;
+	}
+}
+
+/* The connection ends: a response without length is complete; what still waits is an error.
+ * `half`: the peer only half-closed and may still read the answer. */
+static __always_inline void end_conn(struct http_conn *c, bool half)
+{
+	__u64 now;
+
+	if (c->q_len == 0)
+		return;
+	now = bpf_ktime_get_ns();
+	if (c->resp_state && c->resp_remaining < 0 && !c->resp_chunked)
+		emit_g(c, c->resp_last_ns > c->resp_start_ns ? c->resp_last_ns : c->resp_start_ns, HTTP_F_CLOSE_DELIMITED);
+	if (half)
+		return;
+	for (int k = 0; k < HTTP_PIPELINE; k++) {
+		if (c->q_len == 0)
+			break;
+		emit_g(c, now, HTTP_F_CLOSED);
+	}
+}
+
+/* The 4-tuple of a TLS connection, from a socket pointer that may be untrusted (probe reads). */
+static __always_inline void tls_bind(struct http_conn *c, struct http_tls_key *key, struct sock *sk)
+{
+	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	__u64 addr = (__u64)sk;
+
+	if (family != AF_INET && family != AF_INET6)
+		return;
+	c->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	c->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	if (family == AF_INET) {
+		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr), r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
+		__builtin_memset(c->laddr, 0, 16);
+		__builtin_memset(c->raddr, 0, 16);
+		__builtin_memcpy(c->laddr, &l, 4);
+		__builtin_memcpy(c->raddr, &r, 4);
+	} else {
+		BPF_CORE_READ_INTO(&c->laddr, sk, __sk_common.skc_v6_rcv_saddr);
+		BPF_CORE_READ_INTO(&c->raddr, sk, __sk_common.skc_v6_daddr);
+	}
+	c->family = family;   /* last: a non-zero family means the tuple is known */
+	if (bpf_map_update_elem(&tls_by_sk, &addr, key, BPF_ANY))
+		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+}
+
+static __always_inline bool same_ports(struct http_conn *c, struct sock *sk)
+{
+	return c->lport == BPF_CORE_READ(sk, __sk_common.skc_num) &&
+	       c->rport == bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+}
+
+/* Socket I/O that is not HTTP by a thread that calls SSL_read/SSL_write tells which socket
+ * carries which SSL*. Socket BIO (nginx, curl): the I/O happens inside the call. Memory BIO
+ * (node): the socket is read just before SSL_read and written just after SSL_write. */
+static __always_inline void tls_note_socket(struct sock *sk, bool sending, __u32 tgid, __u32 tid)
+{
+	struct http_tls_call *t = bpf_map_lookup_elem(&tls_calls, &tid);
+	struct http_tls_key key = {};
+	struct http_conn *c;
+
+	if (!t)
+		return;
+	if (t->active) {
+		t->sk_in_call = (__u64)sk;
+		return;
+	}
+	if (!sending) {
+		t->sk_recv = (__u64)sk;
+		return;
+	}
+	if (!t->ssl_unbound)
+		return;
+	key.tgid = tgid;
+	key.ssl = t->ssl_unbound;
+	t->ssl_unbound = 0;
+	c = bpf_map_lookup_elem(&tls_conns, &key);
+	if (c && !c->family)
+		tls_bind(c, &key, sk);
+}
+
+/* A socket bound to a TLS connection closes: end the connection's exchanges. */
+static __always_inline void tls_sock_closed(struct sock *sk, int newstate)
+{
+	__u64 addr = (__u64)sk;
+	struct http_tls_key *k = bpf_map_lookup_elem(&tls_by_sk, &addr), key;
+	struct http_conn *c;
+	bool own;
+
+	if (!k)
+		return;
+	key = *k;
+	c = bpf_map_lookup_elem(&tls_conns, &key);
+	/* the SSL* may serve another socket by now: only its own socket's close ends it */
+	own = c && same_ports(c, sk);
+	if (own)
+		end_conn(c, newstate == TCP_CLOSE_WAIT);
+	if (newstate != TCP_CLOSE)
+		return;
+	bpf_map_delete_elem(&tls_by_sk, &addr);
+	if (own)
+		bpf_map_delete_elem(&tls_conns, &key);
+}
+
 static __always_inline int handle(struct sock *sk, int ret, bool sending)
 {
 	struct task_struct *task;
 	struct http_scratch *s;
 	struct http_conn *c;
 	struct io io = {};
-	__u32 zero = 0, tgid, tid, n;
-	__u64 now, w = 0;
-	bool have_io, req_dir;
+	__u32 zero = 0, tgid, tid;
+	__u64 w = 0;
+	bool have_io;
 
 	if (ret <= 0 || !sk)
 		return 0;
@@ -647,11 +823,12 @@ static __always_inline int handle(struct sock *sk, int ret, bool sending)
 
 	c = bpf_sk_storage_get(&conns, sk, 0, 0);
 	if (!c) {
-		/* protocol detection before any map work: 8 bytes */
-		if (!have_io || io.len < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf))
+		/* protocol detection before any map work: 8 bytes; only a request opens an exchange */
+		if (!have_io || io.len < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf) || !is_method(w)) {
+			if (tls_enabled)
+				tls_note_socket(sk, sending, tgid, tid);   /* encrypted bytes end here */
 			return 0;
-		if (!is_method(w))
-			return 0;   /* only a request can open an exchange */
+		}
 		c = bpf_sk_storage_get(&conns, sk, 0, BPF_SK_STORAGE_GET_F_CREATE);
 		if (!c) {
 			kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
@@ -664,37 +841,7 @@ static __always_inline int handle(struct sock *sk, int ret, bool sending)
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return 0;
-	now = bpf_ktime_get_ns();
-	kotel_stat_add(KOTEL_STAT_EVENTS_SEEN, 1);
-	req_dir = (c->role == HTTP_ROLE_CLIENT) == sending;
-	if (!req_dir) {
-		on_response_data(sk, c, s, &io, have_io, now, tgid);
-		return 0;
-	}
-	/* request direction: a new request, or more bytes of the last one */
-	if (have_io && io.len >= 8) {
-		n = read_window(s, &io);
-		if (n >= 8 && is_method(*(__u64 *)s->buf)) {
-			__u32 segs;
-			scan_head(s, n, 1);
-			s->n = n;
-			s->ret = io.ret;
-			s->tid = tid;
-			s->now = now;
-			segs = s->nseg ? s->nseg : 1;
-#pragma clang loop unroll(disable)
-			for (__u32 k = 0; k < HTTP_PIPELINE; k++) {
-				if (k >= segs)
-					break;
-				on_request(c, s, k, k ? s->ends[(k - 1) & (HTTP_PIPELINE - 1)] : 0);
-			}
-			return 0;
-		}
-	}
-	if (c->q_len > 0) {
-		struct http_pending *p = &c->q[(c->q_head + c->q_len - 1) & (HTTP_PIPELINE - 1)];
-		p->bytes += (__u64)ret;
-	}
+	on_data(c, s, &io, have_io, sending, tid, bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -717,24 +864,148 @@ SEC("tp_btf/inet_sock_set_state")
 int BPF_PROG(sock_state_btf, struct sock *sk, int oldstate, int newstate)
 {
 	struct http_conn *c;
-	__u64 now;
 
 	if (newstate != TCP_CLOSE && newstate != TCP_FIN_WAIT1 && newstate != TCP_CLOSE_WAIT)
 		return 0;
 	c = bpf_sk_storage_get(&conns, sk, 0, 0);
-	if (!c || c->q_len == 0)
+	if (c)
+		end_conn(c, newstate == TCP_CLOSE_WAIT);
+	else if (tls_enabled)
+		tls_sock_closed(sk, newstate);
+	return 0;
+}
+
+/* HTTPS: uprobes on OpenSSL's SSL_read/SSL_write (ssl, buf, num) and SSL_read_ex/SSL_write_ex
+ * (ssl, buf, num, size_t *bytes; > 0 on success) — or on the internal functions both call, which
+ * take the _ex arguments — in libssl and in binaries that link it statically (node). The entry
+ * remembers the call per thread; the return reads the plaintext. */
+static __always_inline int ssl_enter(struct pt_regs *ctx, bool sending, bool ex)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	__u32 tid = (__u32)id;
+	struct http_tls_call *t;
+
+	if ((__u32)(id >> 32) == self_tgid)
 		return 0;
-	now = bpf_ktime_get_ns();
-	/* A response without length ends with the connection: complete, not an error. */
-	if (c->resp_state && c->resp_remaining < 0 && !c->resp_chunked) {
-		emit(sk, c, c->resp_last_ns > c->resp_start_ns ? c->resp_last_ns : c->resp_start_ns, HTTP_F_CLOSE_DELIMITED, tgid);
+	t = bpf_map_lookup_elem(&tls_calls, &tid);
+	if (!t) {
+		struct http_tls_call zero = {};
+		bpf_map_update_elem(&tls_calls, &tid, &zero, BPF_NOEXIST);
+		t = bpf_map_lookup_elem(&tls_calls, &tid);
+		if (!t) {
+			kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+			return 0;
+		}
 	}
-	if (newstate == TCP_CLOSE_WAIT)
-		return 0;   /* the peer may half-close and still read the answer */
-	for (int k = 0; k < HTTP_PIPELINE; k++) {
-		if (c->q_len == 0)
-			break;
-		emit(sk, c, now, HTTP_F_CLOSED, tgid);
+	t->ssl = PT_REGS_PARM1(ctx);
+	t->buf = PT_REGS_PARM2(ctx);
+	t->lenp = ex ? PT_REGS_PARM4(ctx) : 0;
+	t->sp = PT_REGS_SP(ctx);
+	t->sk_in_call = 0;
+	t->sending = sending;
+	t->active = 1;
+	return 0;
+}
+
+SEC("uprobe")
+int ssl_read_enter(struct pt_regs *ctx) { return ssl_enter(ctx, false, false); }
+
+SEC("uprobe")
+int ssl_write_enter(struct pt_regs *ctx) { return ssl_enter(ctx, true, false); }
+
+SEC("uprobe")
+int ssl_read_ex_enter(struct pt_regs *ctx) { return ssl_enter(ctx, false, true); }
+
+SEC("uprobe")
+int ssl_write_ex_enter(struct pt_regs *ctx) { return ssl_enter(ctx, true, true); }
+
+SEC("uretprobe")
+int ssl_return(struct pt_regs *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid(), bytes = 0, sk, w = 0;
+	__u32 tid = (__u32)id, zero = 0;
+	int rc = (int)PT_REGS_RC(ctx);   /* int: the upper half of rax is undefined */
+	struct http_tls_call *t = bpf_map_lookup_elem(&tls_calls, &tid);
+	struct http_tls_key key = {};
+	struct http_scratch *s;
+	struct http_conn *c;
+	struct io io = {};
+	bool sending;
+
+	/* only the return of the call whose entry was recorded (the return address is popped) */
+	if (!t || !t->active || PT_REGS_SP(ctx) != t->sp + 8)
+		return 0;
+	t->active = 0;
+	sending = t->sending;
+	sk = t->sk_in_call;
+	if (!sending) {
+		if (!sk)
+			sk = t->sk_recv;
+		t->sk_recv = 0;   /* consumed: never lent to another SSL* */
 	}
+	if (t->lenp) {
+		if (rc <= 0 || bpf_probe_read_user(&bytes, sizeof(bytes), (void *)t->lenp))
+			return 0;
+	} else if (rc > 0) {
+		bytes = rc;
+	}
+	if (bytes == 0)
+		return 0;
+	key.tgid = id >> 32;
+	key.ssl = t->ssl;
+	io.buf = t->buf;
+	io.len = bytes;
+	io.end = io.buf + bytes;
+	io.ret = bytes;
+	c = bpf_map_lookup_elem(&tls_conns, &key);
+	if (!c) {
+		if (bytes < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf) || !is_method(w))
+			return 0;   /* only a request opens an exchange */
+		c = bpf_map_lookup_elem(&conn_zero, &zero);
+		if (!c)
+			return 0;
+		if (bpf_map_update_elem(&tls_conns, &key, c, BPF_ANY)) {
+			kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+			return 0;
+		}
+		c = bpf_map_lookup_elem(&tls_conns, &key);
+		if (!c)
+			return 0;
+		c->role = sending ? HTTP_ROLE_CLIENT : HTTP_ROLE_SERVER;
+		c->tgid = key.tgid;
+		c->flags = HTTP_F_TLS;
+	}
+	if (c->family && sk && !same_ports(c, (struct sock *)sk)) {
+		/* the SSL* now serves another socket (reused without an SSL_free kotel saw): start clean */
+		end_conn(c, false);
+		c->family = 0;
+	}
+	if (!c->family) {
+		if (sk)
+			tls_bind(c, &key, (struct sock *)sk);
+		else if (sending)
+			t->ssl_unbound = key.ssl;
+	}
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 0;
+	on_data(c, s, &io, true, sending, tid, bpf_ktime_get_ns());
+	return 0;
+}
+
+/* SSL_free(ssl) and SSL_shutdown(ssl): the connection ends; a reused SSL* starts clean. */
+SEC("uprobe")
+int ssl_free_enter(struct pt_regs *ctx)
+{
+	struct http_tls_key key = {};
+	struct http_conn *c;
+
+	key.tgid = bpf_get_current_pid_tgid() >> 32;
+	key.ssl = PT_REGS_PARM1(ctx);
+	c = bpf_map_lookup_elem(&tls_conns, &key);
+	if (!c)
+		return 0;
+	end_conn(c, false);
+	bpf_map_delete_elem(&tls_conns, &key);
 	return 0;
 }

@@ -51,7 +51,7 @@ struct http_conn {
 	__u8 role;
 	__u8 resp_state;             /* 0: no response in progress; 1: in the body */
 	__u8 resp_chunked;
-	__u8 _pad0;
+	__u8 flags;                  /* added to every record of the connection (HTTP_F_TLS) */
 	__u16 status;
 	__u16 resp_head_len;
 	__u16 resp_hdr_end;
@@ -64,6 +64,29 @@ struct http_conn {
 	__u16 rport;
 	__u16 _pad3;
 	char resp_head[HTTP_HEAD_MAX];
+};
+
+/* A TLS connection: the process and its SSL object (the http_conn of the plaintext is kept
+ * in an LRU hash under this key, since an SSL* has no socket storage). */
+struct http_tls_key {
+	__u32 tgid;
+	__u32 _pad;
+	__u64 ssl;
+};
+
+/* Per thread: the SSL_read/SSL_write call in progress, and the sockets that tell which socket
+ * belongs to which SSL* (addresses only compared or read with probe reads, never trusted). */
+struct http_tls_call {
+	__u64 ssl;
+	__u64 buf;
+	__u64 lenp;                  /* _ex variants: where the byte count is written; 0: the return value */
+	__u64 sp;                    /* stack pointer at entry: the matching return sees sp + 8 */
+	__u64 sk_in_call;            /* socket this thread did I/O on inside the call (socket BIO) */
+	__u64 sk_recv;               /* last socket it read outside a call (memory BIO: node reads first) */
+	__u64 ssl_unbound;           /* connection still without a socket: bound at the next send (memory BIO) */
+	__u8 active;
+	__u8 sending;
+	__u8 _pad[6];
 };
 
 /* One record per completed exchange. */

@@ -30,6 +30,10 @@ export interface LoadRequest {
   sharedMaps?: readonly string[];
   /** Map sizes to set before load (settings that bound correctness: in-flight tables, series). */
   maxEntries?: Record<string, number>;
+  /** Programs not attached by a variant (e.g. uprobes the receiver attaches itself) left unloaded. */
+  skipPrograms?: string[];
+  /** Called after open, before load: map sizes from the config. */
+  beforeLoad?: (obj: BpfObject) => void;
   /** Called after load, before attach: fill config maps. */
   beforeAttach?: (obj: BpfObject) => void;
 }
@@ -91,9 +95,11 @@ export function loadAndAttach(req: LoadRequest): LoadedProgram {
     const obj = new BpfObject(path);
     try {
       for (const p of allPrograms) obj.setAutoload(p, variant.programs.includes(p));
+      for (const p of req.skipPrograms ?? []) obj.setAutoload(p, false);
       for (const [name, value] of Object.entries(req.globals ?? {})) obj.setGlobal(name, value);
       useSharedMaps(obj, req.sharedMaps ?? []);
       for (const [name, n] of Object.entries(req.maxEntries ?? {})) obj.map(name).setMaxEntries(n);
+      req.beforeLoad?.(obj);
       obj.load();
       req.beforeAttach?.(obj);
       for (const p of variant.programs) obj.attach(p);

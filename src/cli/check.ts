@@ -36,15 +36,15 @@ export function receiverChecks(config: AgentConfig): ReceiverCheck[] {
     const factory = receiverFactory(rc.type);
     if (!factory) return { id, items: [{ what: 'type', ok: false, detail: `unknown receiver type ${rc.type}` }], ok: false };
     const items = factory.check(rc.settings as never);
-    // Hooks are alternatives (one usable suffices); every other item is required.
+    // Hooks are alternatives (one usable suffices); optional items never decide; the rest are required.
     const hooks = items.filter((i) => i.what.startsWith('hook '));
-    const ok = items.filter((i) => !i.what.startsWith('hook ')).every((i) => i.ok) && (hooks.length === 0 || hooks.some((i) => i.ok));
+    const ok = items.filter((i) => !i.what.startsWith('hook ') && !i.optional).every((i) => i.ok) && (hooks.length === 0 || hooks.some((i) => i.ok));
     return { id, items, ok };
   });
 }
 
 export function formatChecks(host: CheckItem[], receivers: ReceiverCheck[]): string {
-  const line = (i: CheckItem) => `  ${i.ok ? 'ok  ' : 'FAIL'} ${i.what}: ${i.detail}${!i.ok && i.fix ? ` — fix: ${i.fix}` : ''}`;
+  const line = (i: CheckItem) => `  ${i.ok ? 'ok  ' : i.optional ? 'off ' : 'FAIL'} ${i.what}: ${i.detail}${!i.ok && i.fix ? ` — fix: ${i.fix}` : ''}`;
   const out = ['host', ...host.map(line)];
   for (const r of receivers) out.push(`receiver ${r.id}: ${r.ok ? 'can run' : 'CANNOT run'}`, ...r.items.map(line));
   return out.join('\n');

@@ -42,6 +42,8 @@ export interface CheckItem {
   ok: boolean;
   detail: string;
   fix?: string;
+  /** An addition the receiver runs without (e.g. HTTPS uprobes): shown, never fails the check. */
+  optional?: boolean;
 }
 
 export interface ReceiverFactory<S = Record<string, unknown>> {

@@ -106,6 +106,15 @@ describe('e2e: http receiver (node server, curl, raw sockets)', function () {
     }, { what: 'response body size of /big = 1 MiB' }).catch((e: Error) => { throw new Error(`${e.message}\nlast point: ${JSON.stringify(last, (_k, v) => typeof v === 'bigint' ? String(v) : v)}`); });
   });
 
+  it('a request head longer than the 512-byte parse window still opens an exchange', async () => {
+    const before = serverSpans(rx, server.pid).length;
+    execFileSync('curl', ['-s', '-o', '/dev/null', '-H', `X-Pad: ${'p'.repeat(700)}`, `http://127.0.0.1:${server.port}/long/head`]);
+    await rx.waitFor(() => serverSpans(rx, server.pid).length >= before + 1, { what: 'the long-head span' });
+    const s = serverSpans(rx, server.pid)[before];
+    assert.equal(s.attributes['url.path'], '/long/head');
+    assert.equal(s.attributes['http.response.status_code'], 200);
+  });
+
   it('a connection closed mid-exchange ends the span with an error', async () => {
     const before = serverSpans(rx, server.pid).length;
     await new Promise<void>((resolve) => {

@@ -31,7 +31,7 @@ export const HttpConn = {
     role: { offset: 1320, size: 1 },
     resp_state: { offset: 1321, size: 1 },
     resp_chunked: { offset: 1322, size: 1 },
-    _pad0: { offset: 1323, size: 1 },
+    flags: { offset: 1323, size: 1 },
     status: { offset: 1324, size: 2 },
     resp_head_len: { offset: 1326, size: 2 },
     resp_hdr_end: { offset: 1328, size: 2 },
@@ -44,6 +44,31 @@ export const HttpConn = {
     rport: { offset: 1372, size: 2 },
     _pad3: { offset: 1374, size: 2 },
     resp_head: { offset: 1376, size: 256 },
+  },
+} as const;
+
+export const HttpTlsKey = {
+  size: 16,
+  fields: {
+    tgid: { offset: 0, size: 4 },
+    _pad: { offset: 4, size: 4 },
+    ssl: { offset: 8, size: 8 },
+  },
+} as const;
+
+export const HttpTlsCall = {
+  size: 64,
+  fields: {
+    ssl: { offset: 0, size: 8 },
+    buf: { offset: 8, size: 8 },
+    lenp: { offset: 16, size: 8 },
+    sp: { offset: 24, size: 8 },
+    sk_in_call: { offset: 32, size: 8 },
+    sk_recv: { offset: 40, size: 8 },
+    ssl_unbound: { offset: 48, size: 8 },
+    active: { offset: 56, size: 1 },
+    sending: { offset: 57, size: 1 },
+    _pad: { offset: 58, size: 6 },
   },
 } as const;
 

@@ -3,7 +3,7 @@
 import type { HrTime } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { RingReader, forEachRecord } from '../../../native/index.ts';
-import { loadAndAttach, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { loadAndAttach, u8, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { THREAD_CTX_MAP } from '../../bpf/shared-maps.ts';
 import { kernelStatsSource, programStatsSource, ringStatsSource } from '../../bpf/telemetry.ts';
 import { resourceMetrics } from '../../pipeline/metric-data.ts';
@@ -20,6 +20,7 @@ import { attributesKey, HistogramSet } from './metrics.ts';
 import { exchangeSpan, mapExchange, type MappingOptions } from './mapping.ts';
 import { DEFAULT_SIZE_BUCKETS, httpSchema, withDefaults, type HttpSettings } from './settings.ts';
 import { PathTemplater } from './templater.ts';
+import { attachTls, reportRejected, resolveTlsTargets, tlsCandidates, tlsCheckItems, TLS_PROGRAMS } from './tls.ts';
 
 const OBJECT = 'http.bpf.o';
 export const HTTP_PROGRAMS = ['sock_send_btf', 'sock_recv_btf', 'sock_state_btf'];
@@ -57,6 +58,8 @@ class HttpReceiver implements Receiver {
   }
 
   async start(): Promise<void> {
+    const tls = resolveTlsTargets(tlsCandidates(this.settings.tls));
+    reportRejected(this.id, tls.rejected, this.ctx.diag);
     this.loaded = loadAndAttach({
       receiver: this.id,
       object: OBJECT,
@@ -66,18 +69,23 @@ class HttpReceiver implements Receiver {
         self_tgid: u32(process.pid),
         req_head_size: u32(this.settings.request_head_size),
         resp_head_size: u32(this.settings.response_head_size),
+        tls_enabled: u8(tls.targets.length ? 1 : 0),
       },
+      skipPrograms: tls.targets.length ? [] : TLS_PROGRAMS,
+      beforeLoad: (obj) => obj.map('tls_conns').setMaxEntries(this.settings.tls.max_connections),
     });
     const { object, variant, skipped } = this.loaded;
     this.attachedTo = 'tp_btf/sock_send_length+sock_recv_length';
     for (const s of skipped) this.ctx.diag.info(`${this.id}: not using ${s}`);
+    const probed = attachTls(object, this.id, tls.targets, this.ctx.diag);
+    if (probed.length) this.ctx.diag.info(`${this.id}: HTTPS through uprobes on ${probed.map((t) => t.path).join(', ')}`);
     if (this.ctx.bpfRunTimeStats) object.enableRunTimeStats();
     this.ring = new RingReader(object.map('events'), (batch, count) => this.onBatch(batch, count), { intervalMs: 10 });
     this.ring.unref();
     const t = this.ctx.selfTelemetry;
     t.addSource(ringStatsSource(this.id, this.ring, () => this.decodeErrors));
     t.addSource(kernelStatsSource(this.id, object.map('stats')));
-    t.addSource(programStatsSource(object, variant.programs));
+    t.addSource(programStatsSource(object, [...variant.programs, ...(probed.length ? TLS_PROGRAMS : [])]));
     this.state = 'running';
   }
 
@@ -145,7 +153,7 @@ class HttpReceiver implements Receiver {
     this.state = 'draining';
     const loaded = this.loaded;
     if (loaded && this.ring && wasRunning) {
-      for (const p of loaded.variant.programs) loaded.object.detach(p);
+      for (const p of [...loaded.variant.programs, ...TLS_PROGRAMS]) loaded.object.detach(p);
       await new Promise((r) => setTimeout(r, 50));
       this.ring.close();
       this.finalMetrics = this.collectMetrics(this.ctx.clock.now());
@@ -157,11 +165,11 @@ class HttpReceiver implements Receiver {
   }
 }
 
-function checkHttp(_settings: HttpSettings): CheckItem[] {
-  return hookChecks({
+function checkHttp(settings: HttpSettings): CheckItem[] {
+  return [...hookChecks({
     variants: VARIANTS, label: 'sock:sock_send_length/sock_recv_length', object: OBJECT,
     fix: 'Linux with BTF and the sock:sock_send_length tracepoint (6.x) is required',
-  });
+  }), ...tlsCheckItems(withDefaults(settings).tls)];
 }
 
 export const httpReceiver: ReceiverFactory<HttpSettings> = {

@@ -10,6 +10,18 @@ export interface HttpSettings {
   /** Explicit bucket bounds in seconds (semantic-convention default). */
   duration_buckets: number[];
   hook: 'auto' | 'tp_btf';
+  tls: TlsSettings;
+}
+
+/** HTTPS: uprobes on OpenSSL's SSL_read/SSL_write (+ _ex) in libssl and in binaries linking it statically. */
+export interface TlsSettings {
+  enabled: boolean;
+  /** Find libssl (ldconfig, standard paths), node (PATH, standard paths) and what running processes map. */
+  discover: boolean;
+  /** More binaries or libraries to probe (absolute paths). */
+  binaries: string[];
+  /** TLS connections followed at once (LRU beyond). */
+  max_connections: number;
 }
 
 export const DEFAULT_DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
@@ -30,6 +42,18 @@ export const httpSchema = {
     histogram: { enum: ['explicit', 'exponential'], default: 'explicit' },
     duration_buckets: { type: 'array', items: { type: 'number', minimum: 0 }, minItems: 1, default: DEFAULT_DURATION_BUCKETS },
     hook: { enum: ['auto', 'tp_btf'], default: 'auto' },
+    tls: {
+      description: 'HTTPS through uprobes on OpenSSL SSL_read/SSL_write (libssl, and binaries that link OpenSSL statically such as node).',
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      properties: {
+        enabled: { type: 'boolean', default: true },
+        discover: { description: 'Probe libssl.so.3/1.1 (ldconfig, standard paths), node (PATH, /usr/bin, /usr/local/bin) and the libssl or node of running processes.', type: 'boolean', default: true },
+        binaries: { description: 'More binaries or libraries to probe.', type: 'array', items: { type: 'string', pattern: '^/' }, default: [] },
+        max_connections: { description: 'TLS connections followed at once (least recently used are dropped beyond).', type: 'integer', minimum: 64, maximum: 1048576, default: 4096 },
+      },
+    },
   },
 } as const;
 
@@ -43,5 +67,11 @@ export function withDefaults(s: Partial<HttpSettings>): HttpSettings {
     histogram: s.histogram ?? 'explicit',
     duration_buckets: s.duration_buckets ?? DEFAULT_DURATION_BUCKETS,
     hook: s.hook ?? 'auto',
+    tls: {
+      enabled: s.tls?.enabled ?? true,
+      discover: s.tls?.discover ?? true,
+      binaries: s.tls?.binaries ?? [],
+      max_connections: s.tls?.max_connections ?? 4096,
+    },
   };
 }
