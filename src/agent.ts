@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import type { HrTime } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -14,6 +14,7 @@ import { createExporters } from './pipeline/exporters.ts';
 import { ProcessCache } from './pipeline/processes.ts';
 import { queueOptions, resourceTransform } from './pipeline/processors.ts';
 import { KOTEL_VERSION } from './pipeline/scope.ts';
+import { KernelSpan } from './pipeline/kernel-span.ts';
 import { SelfTelemetry, processCacheSource } from './pipeline/self-telemetry.ts';
 import type { Receiver } from './receivers/receiver.ts';
 import { receiverFactory } from './receivers/registry.ts';
@@ -23,6 +24,11 @@ const DEFAULT_QUEUE_SIZE = 2048;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 interface MetricsRoute { pipeline: string; exporterId: string; exporter: PushMetricExporter; receivers: string[]; transform?: ReturnType<typeof resourceTransform>; inFlight: boolean; sent: number; failures: number; skipped: number }
+
+/** A span under the resource a pipeline's processors made (a KernelSpan keeps its class and getters). */
+function withResource(span: ReadableSpan, resource: Resource): ReadableSpan {
+  return span instanceof KernelSpan ? span.withResource(resource) : { ...span, resource };
+}
 
 export interface AgentOptions { diag?: Diagnostics }
 
@@ -145,7 +151,7 @@ export class Agent {
     });
     if (!targets.length) return undefined;
     return (span) => {
-      for (const t of targets) t.queue.push(t.transform ? { ...span, resource: t.transform(span.resource) } : span);
+      for (const t of targets) t.queue.push(t.transform ? withResource(span, t.transform(span.resource)) : span);
     };
   }
 

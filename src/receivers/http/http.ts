@@ -2,21 +2,23 @@
 // become server/client spans and the http.{server,client}.request.duration histograms.
 import type { HrTime } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
 import { RingReader, forEachRecord } from '../../../native/index.ts';
 import { loadAndAttach, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { kernelStatsSource, programStatsSource, ringStatsSource } from '../../bpf/telemetry.ts';
 import { resourceMetrics } from '../../pipeline/metric-data.ts';
 import { receiverScope } from '../../pipeline/scope.ts';
+import { SpanSlab } from '../../pipeline/kernel-span.ts';
 import {
   METRIC_HTTP_CLIENT_REQUEST_BODY_SIZE, METRIC_HTTP_CLIENT_REQUEST_DURATION, METRIC_HTTP_CLIENT_RESPONSE_BODY_SIZE,
   METRIC_HTTP_SERVER_REQUEST_BODY_SIZE, METRIC_HTTP_SERVER_REQUEST_DURATION, METRIC_HTTP_SERVER_RESPONSE_BODY_SIZE,
 } from '../../semconv/attributes.ts';
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
 import { hookChecks } from '../checks.ts';
-import { decodeHttpExchange, HTTP_EVENT_SIZE } from './decode.ts';
+import { HTTP_EVENT_SIZE, HttpRecord } from './decode.ts';
 import { KotelEventKind } from '../../bpf/kotel-event.layout.ts';
-import { attributesKey, HistogramSet } from './metrics.ts';
-import { exchangeSpan, mapExchange, type MappingOptions } from './mapping.ts';
+import { HistogramSet } from './metrics.ts';
+import { HeadCache, mapExchange, recordSpan, type MappingOptions } from './mapping.ts';
 import { DEFAULT_SIZE_BUCKETS, httpSchema, withDefaults, type HttpSettings } from './settings.ts';
 import { PathTemplater } from './templater.ts';
 
@@ -43,6 +45,8 @@ class HttpReceiver implements Receiver {
   private readonly byProcess = new Map<number, ProcessMetrics>();
   private finalMetrics: ResourceMetrics[] | undefined;
   exchanges = 0;
+  private readonly record = new HttpRecord(Buffer.alloc(0), new DataView(new ArrayBuffer(0)), 0);
+  private readonly slab = new SpanSlab();
 
   constructor(ctx: ReceiverContext<HttpSettings>) {
     this.ctx = ctx;
@@ -52,6 +56,7 @@ class HttpReceiver implements Receiver {
       templater: new PathTemplater(this.settings.routes),
       captureQuery: this.settings.capture_query,
       captureUserAgent: this.settings.capture_user_agent,
+      heads: new HeadCache(),
     };
   }
 
@@ -79,9 +84,10 @@ class HttpReceiver implements Receiver {
     this.state = 'running';
   }
 
-  private setsFor(tgid: number, comm: string): HistogramSet[] {
+  private setsFor(tgid: number, rec: HttpRecord): HistogramSet[] {
     let p = this.byProcess.get(tgid);
     if (!p) {
+      const comm = rec.comm;
       const exp = this.settings.histogram === 'exponential';
       const d = this.settings.duration_buckets;
       p = {
@@ -104,23 +110,29 @@ class HttpReceiver implements Receiver {
   private onBatch(batch: Buffer, count: number): void {
     if (this.state !== 'running' && this.state !== 'draining') return;
     const now = this.ctx.clock.now();
+    const rec = this.record;
+    // One process usually fills a batch: look its resource up once per batch and process.
+    let lastTgid = -1;
+    let lastResource: Resource | undefined;
     forEachRecord(batch, count, (view, offset, length) => {
       if (length < HTTP_EVENT_SIZE || view.getUint16(offset, true) !== KotelEventKind.KOTEL_EVENT_HTTP_EXCHANGE) {
         this.decodeErrors++;
         return;
       }
-      const ex = decodeHttpExchange(batch, offset, view);
-      const m = mapExchange(ex, this.mapping);
+      rec.at(batch, view, offset);
+      const emit = this.ctx.emitSpan !== undefined;
+      const m = mapExchange(rec, this.mapping, emit);
       this.exchanges++;
-      const sets = this.setsFor(ex.tgid, ex.comm);
-      const key = attributesKey(m.metricAttributes);
+      const tgid = rec.tgid;
+      const sets = this.setsFor(tgid, rec);
       const base = m.server ? 0 : 1;
-      sets[base].record(key, m.metricAttributes, Number(ex.endNs - ex.startNs) / 1e9, now);
-      if (m.requestBodySize !== undefined) sets[m.server ? 2 : 4].record(key, m.metricAttributes, m.requestBodySize, now);
-      if (m.responseBodySize !== undefined) sets[m.server ? 3 : 5].record(key, m.metricAttributes, m.responseBodySize, now);
-      if (this.ctx.emitSpan) {
-        const resource = this.ctx.processes.resource(ex.tgid, ex.comm);
-        this.ctx.emitSpan(exchangeSpan(ex, m, this.ctx.clock.toHrTime(ex.startNs), this.ctx.clock.toHrTime(ex.endNs), resource, SCOPE));
+      sets[base].record(m.metricKey, m.metricAttributes, rec.durationNs / 1e9, now);
+      if (m.requestBodySize !== undefined) sets[m.server ? 2 : 4].record(m.metricKey, m.metricAttributes, m.requestBodySize, now);
+      if (m.responseBodySize !== undefined) sets[m.server ? 3 : 5].record(m.metricKey, m.metricAttributes, m.responseBodySize, now);
+      if (emit) {
+        if (tgid !== lastTgid) { lastResource = this.ctx.processes.resource(tgid, rec.comm); lastTgid = tgid; }
+        const resource = lastResource!;
+        this.ctx.emitSpan!(recordSpan(rec, m, this.ctx.clock, this.slab, resource, SCOPE));
       }
     });
   }
