@@ -15,6 +15,7 @@ import { ProcessCache } from './pipeline/processes.ts';
 import { queueOptions, resourceTransform } from './pipeline/processors.ts';
 import { KOTEL_VERSION } from './pipeline/scope.ts';
 import { KernelSpan } from './pipeline/kernel-span.ts';
+import { SpanSampler } from './pipeline/sampler.ts';
 import { SelfTelemetry, processCacheSource } from './pipeline/self-telemetry.ts';
 import type { Receiver } from './receivers/receiver.ts';
 import { receiverFactory } from './receivers/registry.ts';
@@ -38,6 +39,7 @@ export class Agent {
   private readonly config: AgentConfig;
   private readonly diag: Diagnostics;
   private readonly clock = new MonotonicClock();
+  private readonly sampler: SpanSampler;
   private readonly processes = new ProcessCache();
   private readonly selfTelemetry: SelfTelemetry;
   private readonly logQueues: Array<{ pipeline: string; exporterId: string; queue: ExportQueue<ReadableLogRecord> }> = [];
@@ -49,6 +51,7 @@ export class Agent {
   constructor(config: AgentConfig, opts: AgentOptions = {}) {
     this.config = config;
     this.diag = opts.diag ?? new Diagnostics(config.telemetry.logLevel);
+    this.sampler = new SpanSampler(config.traces.sampler);
     const selfResource = resourceFromAttributes({
       'service.name': 'kotel',
       'service.version': KOTEL_VERSION,
@@ -80,7 +83,7 @@ export class Agent {
       try {
         // Settings a receiver rejects (a constructor throw) fail that receiver only, with its message.
         receiver = factory.create({
-          id, settings: rc.settings as never, emitLog, emitSpan, processes: this.processes, clock: this.clock,
+          id, settings: rc.settings as never, emitLog, emitSpan, sampler: this.sampler, processes: this.processes, clock: this.clock,
           selfTelemetry: this.selfTelemetry, diag: this.diag, metricsIntervalMs: this.config.telemetry.metricsIntervalMs,
           bpfRunTimeStats: this.config.telemetry.bpfRunTime,
         });

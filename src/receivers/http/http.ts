@@ -10,7 +10,7 @@ import { resourceMetrics } from '../../pipeline/metric-data.ts';
 import { receiverScope } from '../../pipeline/scope.ts';
 import { SpanSlab } from '../../pipeline/kernel-span.ts';
 import {
-  METRIC_HTTP_CLIENT_REQUEST_BODY_SIZE, METRIC_HTTP_CLIENT_REQUEST_DURATION, METRIC_HTTP_CLIENT_RESPONSE_BODY_SIZE,
+  ATTR_KOTEL_RECEIVER, METRIC_HTTP_CLIENT_REQUEST_BODY_SIZE, METRIC_HTTP_CLIENT_REQUEST_DURATION, METRIC_HTTP_CLIENT_RESPONSE_BODY_SIZE,
   METRIC_HTTP_SERVER_REQUEST_BODY_SIZE, METRIC_HTTP_SERVER_REQUEST_DURATION, METRIC_HTTP_SERVER_RESPONSE_BODY_SIZE,
 } from '../../semconv/attributes.ts';
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
@@ -21,6 +21,7 @@ import { HistogramSet } from './metrics.ts';
 import { HeadCache, mapExchange, recordSpan, type MappingOptions } from './mapping.ts';
 import { DEFAULT_SIZE_BUCKETS, httpSchema, withDefaults, type HttpSettings } from './settings.ts';
 import { PathTemplater } from './templater.ts';
+import { sampleExchange } from './sampling.ts';
 
 const OBJECT = 'http.bpf.o';
 export const HTTP_PROGRAMS = ['sock_send_btf', 'sock_recv_btf', 'sock_state_btf'];
@@ -45,6 +46,7 @@ class HttpReceiver implements Receiver {
   private readonly byProcess = new Map<number, ProcessMetrics>();
   private finalMetrics: ResourceMetrics[] | undefined;
   exchanges = 0;
+  private sampledOut = 0;
   private readonly record = new HttpRecord(Buffer.alloc(0), new DataView(new ArrayBuffer(0)), 0);
   private readonly slab = new SpanSlab();
 
@@ -81,6 +83,7 @@ class HttpReceiver implements Receiver {
     t.addSource(ringStatsSource(this.id, this.ring, () => this.decodeErrors));
     t.addSource(kernelStatsSource(this.id, object.map('stats')));
     t.addSource(programStatsSource(object, variant.programs));
+    if (this.ctx.emitSpan) t.addSource((observe) => observe('kotel.receiver.spans.sampled_out', { [ATTR_KOTEL_RECEIVER]: this.id }, this.sampledOut));
     this.state = 'running';
   }
 
@@ -120,7 +123,9 @@ class HttpReceiver implements Receiver {
         return;
       }
       rec.at(batch, view, offset);
-      const emit = this.ctx.emitSpan !== undefined;
+      // Sampled out: no span object is built (the metrics below still count the exchange).
+      let emit = this.ctx.emitSpan !== undefined;
+      if (emit && this.ctx.sampler && !sampleExchange(rec, this.ctx.sampler)) { emit = false; this.sampledOut++; }
       const m = mapExchange(rec, this.mapping, emit);
       this.exchanges++;
       const tgid = rec.tgid;
