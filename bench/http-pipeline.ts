@@ -7,7 +7,6 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { credentials, Metadata } from '@grpc/grpc-js';
-import { spawn } from 'node:child_process';
 import { cpuSecondsPrecise, fmt, table, machine } from './lib.ts';
 import { ExportQueue } from '../src/pipeline/export-queue.ts';
 import { GrpcTraceExporter } from '../src/pipeline/exporters.ts';
@@ -18,28 +17,21 @@ import { HeadCache, mapExchange, recordSpan } from '../src/receivers/http/mappin
 import { PathTemplater } from '../src/receivers/http/templater.ts';
 import { HttpEvent } from '../src/receivers/http/http.layout.ts';
 import { syntheticRecords, DISTINCT_RECORDS } from './http-fixtures/records.ts';
+import { startSink } from './http-fixtures/sink-process.ts';
 
 const total = Number(process.argv[2] ?? 200_000);
 const batch = Number(process.argv[3] ?? 8192);
 const official = process.argv[4] === 'official';
 // SINK=decode: the test OtlpReceiver, which decodes every span with protobufjs (~30 µs of CPU per span
 // in the receiver process: then the receiver, not kotel, bounds spans/s on 2 cores).
-const sinkScript = process.env.SINK === 'decode' ? './http-fixtures/otlp-sink.ts' : './http-fixtures/otlp-count-sink.ts';
+const sinkScript = process.env.SINK === 'decode' ? './otlp-sink.ts' : './otlp-count-sink.ts';
 
 const { records, view } = syntheticRecords();
 
 // The receiver runs in its own process, as a collector would.
-const sink = spawn(process.execPath, [new URL(sinkScript, import.meta.url).pathname], { stdio: ['pipe', 'pipe', 'inherit'] });
-let sinkOut = '';
-sink.stdout!.setEncoding('utf8').on('data', (d: string) => { sinkOut += d; });
-while (!/endpoint (\S+)/.test(sinkOut)) await new Promise((r) => setTimeout(r, 20));
-const endpoint = /endpoint (\S+)/.exec(sinkOut)![1];
-async function received(): Promise<number> {
-  const before = sinkOut.length;
-  sink.stdin!.write('?\n');
-  while (!/spans (\d+)\n/.test(sinkOut.slice(before))) await new Promise((r) => setTimeout(r, 5));
-  return Number(/spans (\d+)\n/.exec(sinkOut.slice(before))![1]);
-}
+const sink = await startSink(sinkScript);
+const endpoint = sink.endpoint;
+const received = async () => (await sink.counts()).total;
 const exporter = official
   ? new OTLPTraceExporter({ url: endpoint, credentials: credentials.createInsecure() })
   : new GrpcTraceExporter({ url: endpoint, credentials: credentials.createInsecure(), metadata: new Metadata(), compression: undefined as never, timeoutMillis: 30_000 });
@@ -52,7 +44,7 @@ const rec = new HttpRecord(records, view, 0);
 const scope = { name: 'kotel/receiver/http', version: '0' };
 
 const t0 = process.hrtime.bigint();
-const sinkCpu0 = cpuSecondsPrecise(sink.pid!);
+const sinkCpu0 = cpuSecondsPrecise(sink.child.pid!);
 const start = process.cpuUsage();
 let cpu0 = process.cpuUsage();
 for (let n = 0; n < total; n++) {
@@ -70,7 +62,7 @@ while ((got = await received()) < total && Date.now() < deadline) await new Prom
 const t1 = process.hrtime.bigint();
 const sec = Number(t1 - t0) / 1e9;
 const all = process.cpuUsage(start);
-const sinkCpu = cpuSecondsPrecise(sink.pid!) - sinkCpu0;
+const sinkCpu = cpuSecondsPrecise(sink.child.pid!) - sinkCpu0;
 table(`http receiver pipeline into OTLP/gRPC, ${official ? 'official OTLPTraceExporter' : 'kotel serializer'} (${machine()})`,
   ['spans', 'received', 'dropped', 'build µs/span', 'agent-side CPU µs/span', 'receiver CPU µs/span', 'end-to-end spans/s'], [[
     fmt(total), fmt(got), fmt(queue.stats.droppedQueueFull + queue.stats.droppedExportFailed),
@@ -78,5 +70,5 @@ table(`http receiver pipeline into OTLP/gRPC, ${official ? 'official OTLPTraceEx
   ]]);
 console.log(`(build phase ${fmt(Number(tBuilt - t0) / 1e6)} ms, batches exported meanwhile included; export after it ${fmt((process.cpuUsage(cpu0).user + process.cpuUsage(cpu0).system) / 1e3)} ms CPU; receiver ${sinkScript} in a separate process)`);
 await queue.shutdown(10_000);
-sink.stdin!.end();
+sink.stop();
 process.exit(0);

@@ -1,11 +1,14 @@
-// A separate-process OTLP/gRPC trace receiver for bench/http-pipeline.ts that costs little per
-// span, as a collector would: it walks the protobuf wire format of each ExportTraceServiceRequest
-// (resource_spans → scope_spans → spans, every length checked) and counts the spans instead of
-// decoding them into objects. Prints its endpoint, then the span count whenever a line arrives on stdin.
+// A separate-process OTLP/gRPC trace receiver for the http benchmarks that costs little per span,
+// as a collector would: it walks the protobuf wire format of each ExportTraceServiceRequest
+// (resource_spans → resource / scope_spans → spans, every length checked) and counts spans per
+// process.executable.name and span kind instead of decoding them into objects.
+// Prints "endpoint URL"; answers each stdin line with "spans TOTAL {json of counts by 'exe kind'}".
 import * as grpc from '@grpc/grpc-js';
 
-/** Fields of one length-delimited message: calls fn(field, start, end) for each length-delimited field. */
-function walk(b: Buffer, start: number, end: number, fn: (field: number, s: number, e: number) => void): void {
+type Visit = (field: number, wire: number, start: number, end: number, value: number) => void;
+
+/** Every field of the message in b[start, end); throws on a malformed one. */
+function walk(b: Buffer, start: number, end: number, fn: Visit): void {
   let p = start;
   const varint = (): number => {
     let v = 0, shift = 0, c: number;
@@ -15,28 +18,44 @@ function walk(b: Buffer, start: number, end: number, fn: (field: number, s: numb
   while (p < end) {
     const tag = varint();
     const wire = tag & 7, field = Math.floor(tag / 8);
-    if (wire === 0) varint();
+    if (wire === 0) { const v = varint(); fn(field, wire, p, p, v); }
     else if (wire === 1) p += 8;
     else if (wire === 5) p += 4;
-    else if (wire === 2) { const n = varint(); if (p + n > end) throw new Error('length beyond message'); fn(field, p, p + n); p += n; }
+    else if (wire === 2) { const n = varint(); if (p + n > end) throw new Error('length beyond message'); fn(field, wire, p, p + n, n); p += n; }
     else throw new Error(`wire type ${wire}`);
   }
   if (p !== end) throw new Error('message overrun');
 }
 
-function countSpans(b: Buffer): number {
-  let n = 0;
-  walk(b, 0, b.length, (f, s, e) => {
-    if (f === 1) walk(b, s, e, (f2, s2, e2) => {          // ResourceSpans
-      if (f2 === 2) walk(b, s2, e2, (f3, s3, e3) => {     // ScopeSpans
-        if (f3 === 2) { n++; walk(b, s3, e3, () => undefined); }   // Span
+const counts = new Map<string, number>();
+let total = 0;
+
+function countSpans(b: Buffer): void {
+  walk(b, 0, b.length, (f, w, s, e) => {
+    if (f !== 1 || w !== 2) return;
+    let exe = '';
+    walk(b, s, e, (f2, w2, s2, e2) => {                 // ResourceSpans
+      if (f2 === 1 && w2 === 2) walk(b, s2, e2, (f3, w3, s3, e3) => {   // Resource.attributes
+        if (f3 !== 1 || w3 !== 2) return;
+        let key = '', value = '';
+        walk(b, s3, e3, (f4, w4, s4, e4) => {
+          if (f4 === 1 && w4 === 2) key = b.toString('utf8', s4, e4);
+          else if (f4 === 2 && w4 === 2) walk(b, s4, e4, (f5, w5, s5, e5) => { if (f5 === 1 && w5 === 2) value = b.toString('utf8', s5, e5); });
+        });
+        if (key === 'process.executable.name') exe = value;
+      });
+      else if (f2 === 2 && w2 === 2) walk(b, s2, e2, (f3, w3, s3, e3) => {   // ScopeSpans
+        if (f3 !== 2 || w3 !== 2) return;
+        let kind = 0;
+        walk(b, s3, e3, (f4, w4, _s, _e, v) => { if (f4 === 6 && w4 === 0) kind = v; });   // Span.kind
+        const k = `${exe} ${kind}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+        total++;
       });
     });
   });
-  return n;
 }
 
-let spans = 0;
 const server = new grpc.Server({ 'grpc.max_receive_message_length': 256 << 20 });
 server.addService({
   Export: {
@@ -46,11 +65,11 @@ server.addService({
   },
 }, {
   Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
-    try { spans += countSpans(call.request); cb(null, Buffer.alloc(0)); } catch (err) { cb({ code: grpc.status.INVALID_ARGUMENT, details: (err as Error).message }); }
+    try { countSpans(call.request); cb(null, Buffer.alloc(0)); } catch (err) { cb({ code: grpc.status.INVALID_ARGUMENT, details: (err as Error).message }); }
   },
 });
 const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
 console.log(`endpoint http://127.0.0.1:${port}`);
 process.stdin.setEncoding('utf8');
-process.stdin.on('data', () => console.log(`spans ${spans}`));
+process.stdin.on('data', () => console.log(`spans ${total} ${JSON.stringify(Object.fromEntries(counts))}`));
 process.stdin.on('end', () => { server.forceShutdown(); process.exit(0); });

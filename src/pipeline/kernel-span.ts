@@ -47,8 +47,8 @@ function isZero(b: Uint8Array, at: number, n: number): boolean {
   return true;
 }
 
-function nsOf(view: DataView, at: number): bigint {
-  return view.getBigUint64(at, true);
+function nsOf(b: Uint8Array, at: number): bigint {
+  return new DataView(b.buffer, b.byteOffset).getBigUint64(at, true);
 }
 
 function hrTime(ns: bigint): HrTime {
@@ -65,14 +65,14 @@ export class KernelSpan implements ReadableSpan {
   /** The parent came from another process (a traceparent header), not from this host's kernel. */
   readonly parentIsRemote: boolean;
   readonly bytes: Uint8Array;
-  readonly view: DataView;
   readonly at: number;
-  readonly links = NO_LINKS;
-  readonly events = NO_EVENTS;
-  readonly ended = true;
-  readonly droppedAttributesCount = 0;
-  readonly droppedEventsCount = 0;
-  readonly droppedLinksCount = 0;
+  // Constants live on the prototype: fewer fields per span, less for the GC to copy.
+  get links(): Link[] { return NO_LINKS; }
+  get events(): TimedEvent[] { return NO_EVENTS; }
+  get ended(): boolean { return true; }
+  get droppedAttributesCount(): number { return 0; }
+  get droppedEventsCount(): number { return 0; }
+  get droppedLinksCount(): number { return 0; }
 
   constructor(name: string, kind: SpanKind, attributes: Attributes, statusCode: SpanStatusCode, parentIsRemote: boolean,
     slab: SpanSlab, at: number, resource: Resource, scope: InstrumentationScope) {
@@ -82,7 +82,6 @@ export class KernelSpan implements ReadableSpan {
     this.statusCode = statusCode;
     this.parentIsRemote = parentIsRemote;
     this.bytes = slab.bytes;
-    this.view = slab.view;
     this.at = at;
     this.resource = resource;
     this.instrumentationScope = scope;
@@ -107,10 +106,10 @@ export class KernelSpan implements ReadableSpan {
     return { traceId: hex(this.bytes, this.at + TRACE_ID, 16), spanId: hex(this.bytes, this.at + PARENT_ID, 8), traceFlags: TraceFlags.SAMPLED, isRemote: this.parentIsRemote };
   }
 
-  get startTime(): HrTime { return hrTime(nsOf(this.view, this.at + START)); }
-  get endTime(): HrTime { return hrTime(nsOf(this.view, this.at + END)); }
+  get startTime(): HrTime { return hrTime(nsOf(this.bytes, this.at + START)); }
+  get endTime(): HrTime { return hrTime(nsOf(this.bytes, this.at + END)); }
   get duration(): HrTime {
-    const d = nsOf(this.view, this.at + END) - nsOf(this.view, this.at + START);
+    const d = nsOf(this.bytes, this.at + END) - nsOf(this.bytes, this.at + START);
     return d < 0n ? [0, 0] : hrTime(d);
   }
 

@@ -36,6 +36,23 @@ export interface HttpExchange {
 
 export const HTTP_EVENT_SIZE = HttpEvent.size;
 
+const AF_INET = 2;
+const MAX_V4_NAMES = 4096;
+/** IPv4 address strings by address: peers repeat, and a shared string is one less object per span. */
+const v4Names = new Map<number, string>();
+
+function address(view: DataView, buf: Buffer, family: number, at: number): string | undefined {
+  if (family !== AF_INET) return formatAddress(family, buf, at);
+  const key = view.getUint32(at);
+  let s = v4Names.get(key);
+  if (s === undefined) {
+    if (v4Names.size >= MAX_V4_NAMES) v4Names.clear();
+    s = formatAddress(family, buf, at)!;
+    v4Names.set(key, s);
+  }
+  return s;
+}
+
 function isZero(buf: Buffer, offset: number, size: number): boolean {
   for (let i = 0; i < size; i++) if (buf[offset + i] !== 0) return false;
   return true;
@@ -80,9 +97,9 @@ export class HttpRecord implements HttpExchange {
   get tgid(): number { return this.view.getUint32(this.o + F.tgid.offset, true); }
   get tid(): number { return this.view.getUint32(this.o + F.tid.offset, true); }
   get family(): number { return this.view.getUint16(this.o + F.family.offset, true); }
-  get localAddress(): string | undefined { return formatAddress(this.family, this.buf, this.o + F.laddr.offset); }
+  get localAddress(): string | undefined { return address(this.view, this.buf, this.family, this.o + F.laddr.offset); }
   get localPort(): number { return this.view.getUint16(this.o + F.lport.offset, true); }
-  get peerAddress(): string | undefined { return formatAddress(this.family, this.buf, this.o + F.raddr.offset); }
+  get peerAddress(): string | undefined { return address(this.view, this.buf, this.family, this.o + F.raddr.offset); }
   get peerPort(): number { return this.view.getUint16(this.o + F.rport.offset, true); }
   get status(): number { return this.view.getUint16(this.o + F.status.offset, true); }
   get reqHead(): string {
