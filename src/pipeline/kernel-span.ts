@@ -58,7 +58,10 @@ function hrTime(ns: bigint): HrTime {
 export class KernelSpan implements ReadableSpan {
   readonly name: string;
   readonly kind: SpanKind;
-  readonly attributes: Attributes;
+  /** Attributes many spans share (the same object: the serializer encodes it once). */
+  readonly sharedAttributes: Attributes;
+  /** This span's own attributes. */
+  readonly ownAttributes: Attributes;
   readonly resource: Resource;
   readonly instrumentationScope: InstrumentationScope;
   readonly statusCode: SpanStatusCode;
@@ -74,11 +77,12 @@ export class KernelSpan implements ReadableSpan {
   get droppedEventsCount(): number { return 0; }
   get droppedLinksCount(): number { return 0; }
 
-  constructor(name: string, kind: SpanKind, attributes: Attributes, statusCode: SpanStatusCode, parentIsRemote: boolean,
-    slab: SpanSlab, at: number, resource: Resource, scope: InstrumentationScope) {
+  constructor(name: string, kind: SpanKind, sharedAttributes: Attributes, ownAttributes: Attributes, statusCode: SpanStatusCode,
+    parentIsRemote: boolean, slab: SpanSlab, at: number, resource: Resource, scope: InstrumentationScope) {
     this.name = name;
     this.kind = kind;
-    this.attributes = attributes;
+    this.sharedAttributes = sharedAttributes;
+    this.ownAttributes = ownAttributes;
     this.statusCode = statusCode;
     this.parentIsRemote = parentIsRemote;
     this.bytes = slab.bytes;
@@ -91,6 +95,11 @@ export class KernelSpan implements ReadableSpan {
   withResource(resource: Resource): KernelSpan {
     const s = Object.create(KernelSpan.prototype) as KernelSpan;
     return Object.assign(s, this, { resource });
+  }
+
+  /** Shared, then own (one new object per read). */
+  get attributes(): Attributes {
+    return { ...this.sharedAttributes, ...this.ownAttributes };
   }
 
   get hasParent(): boolean {

@@ -94,6 +94,20 @@ function writeAttributes(w: ProtobufWriter, attrs: Attributes, field: number): v
   }
 }
 
+/** Span attributes (field 9) many spans share, encoded once per object. */
+const sharedSpanAttributes = new WeakMap<Attributes, Uint8Array>();
+
+function writeSharedSpanAttributes(w: ProtobufWriter, attrs: Attributes): void {
+  let b = sharedSpanAttributes.get(attrs);
+  if (!b) {
+    const sw = new ProtobufWriter(512);
+    writeAttributes(sw, attrs, 9);
+    b = sw.finish();
+    sharedSpanAttributes.set(attrs, b);
+  }
+  w.all(b);
+}
+
 function writeHrTime(w: ProtobufWriter, t: HrTime): void {
   const ns = BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]);
   w.ensure(8);
@@ -159,7 +173,8 @@ function writeKernelSpan(w: ProtobufWriter, s: KernelSpan): void {
   w.tag(6, WIRE_VARINT); w.varint(s.kind + 1);
   w.tag(7, WIRE_FIXED64); w.raw(b, at + START, 8);
   w.tag(8, WIRE_FIXED64); w.raw(b, at + END, 8);
-  writeAttributes(w, s.attributes, 9);
+  writeSharedSpanAttributes(w, s.sharedAttributes);
+  writeAttributes(w, s.ownAttributes, 9);
   writeStatus(w, s.statusCode, undefined);
   w.tag(16, WIRE_FIXED32);
   w.fixed32(1 | FLAGS_HAS_IS_REMOTE | (parent && s.parentIsRemote ? FLAGS_IS_REMOTE : 0));

@@ -58,6 +58,8 @@ interface HeadInfo {
   host: { host: string; port: number | undefined } | undefined;
   /** Metric sets of exchanges with this head, by a small-integer key of the other inputs. */
   metricSets: Map<number, MetricSet>;
+  /** Shared span attributes of exchanges with this head, by the same key. */
+  spanSets: Map<number, Attributes>;
 }
 
 /** Bounded: cleared when full (distinct heads beyond it are parsed each time, as without a cache). */
@@ -75,7 +77,7 @@ function headInfo(head: string, opts: MappingOptions): HeadInfo {
   const template = opts.templater.template(path);
   return {
     req, rawMethod, method, path, template, name: method === '_OTHER' ? 'HTTP' : `${method} ${template}`,
-    host: req?.host ? splitHost(req.host) : undefined, metricSets: new Map(),
+    host: req?.host ? splitHost(req.host) : undefined, metricSets: new Map(), spanSets: new Map(),
   };
 }
 
@@ -97,8 +99,14 @@ export interface MappedExchange {
   metricAttributes: Attributes;
   /** Identifies metricAttributes (the histogram series key). */
   metricKey: string;
-  /** Empty when the span is not wanted (mapExchange's withSpan false). */
-  spanAttributes: Attributes;
+  /**
+   * The span's attributes in two parts: those many exchanges share (reused objects, encoded once by
+   * the serializer) and this exchange's own (the peer). Both empty when withSpan was false.
+   */
+  spanShared: Attributes;
+  spanOwn: Attributes;
+  /** Both parts as one object (built on each read). */
+  readonly spanAttributes: Attributes;
   error: boolean;
   requestBodySize: number | undefined;
   responseBodySize: number | undefined;
@@ -145,38 +153,49 @@ export function mapExchange(ex: HttpExchange, opts: MappingOptions, withSpan = t
   // The head fixes method, route, version and (for a client with a Host header) the server address;
   // the rest fits one small integer: status (10 bits), closed, TLS, port (16 bits).
   let metric: MetricSet | undefined;
-  if (req?.version && status < 1024 && (server || host)) {
-    const n = (((status * 2 + (closed ? 1 : 0)) * 2 + (tls ? 1 : 0)) * 65536) + (server ? localPort : serverPort);
-    metric = h.metricSets.get(server ? n : -n - 1);
-    if (!metric) h.metricSets.set(server ? n : -n - 1, metric = metricSetOf(longKey(), build));
+  const cacheable = !!req?.version && status < 1024 && (server || !!host);
+  const n = cacheable ? ((((status * 2 + (closed ? 1 : 0)) * 2 + (tls ? 1 : 0)) * 65536) + (server ? localPort : serverPort)) * (server ? 1 : -1) - (server ? 0 : 1) : 0;
+  if (cacheable) {
+    metric = h.metricSets.get(n);
+    if (!metric) h.metricSets.set(n, metric = metricSetOf(longKey(), build));
   } else {
     metric = metricSetOf(longKey(), build);
   }
 
-  let spanAttributes = NO_ATTRIBUTES;
+  let spanShared = NO_ATTRIBUTES, spanOwn = NO_ATTRIBUTES;
   if (withSpan) {
-    // The same keys in the same order as the metric set, then the span-only ones.
-    spanAttributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_SCHEME]: scheme, [ATTR_NETWORK_PROTOCOL_VERSION]: version };
-    if (status) spanAttributes[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
-    if (errorType) spanAttributes[ATTR_ERROR_TYPE] = errorType;
-    spanAttributes[ATTR_URL_PATH] = path;
-    if (method === '_OTHER' && req) spanAttributes[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = rawMethod;
-    if (opts.captureQuery && req?.query !== undefined) spanAttributes[ATTR_URL_QUERY] = req.query;
-    if (opts.captureUserAgent && req?.userAgent) spanAttributes[ATTR_USER_AGENT_ORIGINAL] = req.userAgent;
-    if (peerAddress) spanAttributes[ATTR_NETWORK_PEER_ADDRESS] = peerAddress;
-    spanAttributes[ATTR_NETWORK_PEER_PORT] = peerPort;
-    if (server) {
-      spanAttributes[ATTR_HTTP_ROUTE] = template;
-      spanAttributes[ATTR_SERVER_ADDRESS] = host?.host ?? ex.localAddress ?? '';
-      spanAttributes[ATTR_SERVER_PORT] = host?.port ?? localPort;
-      if (peerAddress) spanAttributes[ATTR_CLIENT_ADDRESS] = peerAddress;
+    const shared = (): Attributes => {
+      // The same keys in the same order as the metric set, then the span-only ones.
+      const a: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_SCHEME]: scheme, [ATTR_NETWORK_PROTOCOL_VERSION]: version };
+      if (status) a[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
+      if (errorType) a[ATTR_ERROR_TYPE] = errorType;
+      a[ATTR_URL_PATH] = path;
+      if (method === '_OTHER' && req) a[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = rawMethod;
+      if (opts.captureQuery && req?.query !== undefined) a[ATTR_URL_QUERY] = req.query;
+      if (opts.captureUserAgent && req?.userAgent) a[ATTR_USER_AGENT_ORIGINAL] = req.userAgent;
+      if (server) {
+        a[ATTR_HTTP_ROUTE] = template;
+        a[ATTR_SERVER_ADDRESS] = host?.host ?? ex.localAddress ?? '';
+        a[ATTR_SERVER_PORT] = host?.port ?? localPort;
+      } else {
+        a[ATTR_URL_TEMPLATE] = template;
+        a[ATTR_SERVER_ADDRESS] = serverAddress;
+        a[ATTR_SERVER_PORT] = serverPort;
+        const authority = serverAddress.includes(':') ? `[${serverAddress}]` : serverAddress;
+        a[ATTR_URL_FULL] = `${scheme}://${authority}:${serverPort}${path}${opts.captureQuery && req?.query !== undefined ? `?${req.query}` : ''}`;
+      }
+      return a;
+    };
+    // A server without a Host header names its local address: not shared then.
+    if (cacheable && host) {
+      spanShared = h.spanSets.get(n) ?? NO_ATTRIBUTES;
+      if (spanShared === NO_ATTRIBUTES) h.spanSets.set(n, spanShared = shared());
     } else {
-      spanAttributes[ATTR_URL_TEMPLATE] = template;
-      spanAttributes[ATTR_SERVER_ADDRESS] = serverAddress;
-      spanAttributes[ATTR_SERVER_PORT] = serverPort;
-      const authority = serverAddress.includes(':') ? `[${serverAddress}]` : serverAddress;
-      spanAttributes[ATTR_URL_FULL] = `${scheme}://${authority}:${serverPort}${path}${opts.captureQuery && req?.query !== undefined ? `?${req.query}` : ''}`;
+      spanShared = shared();
     }
+    spanOwn = !peerAddress ? { [ATTR_NETWORK_PEER_PORT]: peerPort }
+      : server ? { [ATTR_NETWORK_PEER_ADDRESS]: peerAddress, [ATTR_NETWORK_PEER_PORT]: peerPort, [ATTR_CLIENT_ADDRESS]: peerAddress }
+      : { [ATTR_NETWORK_PEER_ADDRESS]: peerAddress, [ATTR_NETWORK_PEER_PORT]: peerPort };
   }
   const reqHdrEnd = ex.reqHdrEnd, respHdrEnd = ex.respHdrEnd;
   return {
@@ -184,7 +203,9 @@ export function mapExchange(ex: HttpExchange, opts: MappingOptions, withSpan = t
     name: h.name,
     metricAttributes: metric.attributes,
     metricKey: metric.key,
-    spanAttributes,
+    spanShared,
+    spanOwn,
+    get spanAttributes() { return { ...this.spanShared, ...this.spanOwn }; },
     error: errorType !== undefined,
     requestBodySize: reqHdrEnd ? Math.max(0, ex.reqBytes - reqHdrEnd) : undefined,
     responseBodySize: respHdrEnd ? Math.max(0, ex.respBytes - respHdrEnd) : undefined,
@@ -206,7 +227,7 @@ function fillIds(ex: HttpExchange, slab: SpanSlab, at: number): void {
 }
 
 function newSpan(ex: HttpExchange, m: MappedExchange, slab: SpanSlab, at: number, resource: Resource, scope: InstrumentationScope): KernelSpan {
-  return new KernelSpan(m.name, m.server ? SpanKind.SERVER : SpanKind.CLIENT, m.spanAttributes,
+  return new KernelSpan(m.name, m.server ? SpanKind.SERVER : SpanKind.CLIENT, m.spanShared, m.spanOwn,
     m.error ? SpanStatusCode.ERROR : SpanStatusCode.UNSET, (ex.flags & HttpFlag.HTTP_F_REMOTE_PARENT) !== 0, slab, at, resource, scope);
 }
 
