@@ -49,6 +49,7 @@ class HttpReceiver implements Receiver {
   private sampledOut = 0;
   private readonly record = new HttpRecord(Buffer.alloc(0), new DataView(new ArrayBuffer(0)), 0);
   private readonly slab = new SpanSlab();
+  private readonly batchResources = new Map<number, Resource>();
 
   constructor(ctx: ReceiverContext<HttpSettings>) {
     this.ctx = ctx;
@@ -114,9 +115,9 @@ class HttpReceiver implements Receiver {
     if (this.state !== 'running' && this.state !== 'draining') return;
     const now = this.ctx.clock.now();
     const rec = this.record;
-    // One process usually fills a batch: look its resource up once per batch and process.
-    let lastTgid = -1;
-    let lastResource: Resource | undefined;
+    // A few processes fill a batch: look each one's resource up once per batch.
+    const resources = this.batchResources;
+    resources.clear();
     forEachRecord(batch, count, (view, offset, length) => {
       if (length < HTTP_EVENT_SIZE || view.getUint16(offset, true) !== KotelEventKind.KOTEL_EVENT_HTTP_EXCHANGE) {
         this.decodeErrors++;
@@ -135,8 +136,8 @@ class HttpReceiver implements Receiver {
       if (m.requestBodySize !== undefined) sets[m.server ? 2 : 4].record(m.metricKey, m.metricAttributes, m.requestBodySize, now);
       if (m.responseBodySize !== undefined) sets[m.server ? 3 : 5].record(m.metricKey, m.metricAttributes, m.responseBodySize, now);
       if (emit) {
-        if (tgid !== lastTgid) { lastResource = this.ctx.processes.resource(tgid, rec.comm); lastTgid = tgid; }
-        const resource = lastResource!;
+        let resource = resources.get(tgid);
+        if (!resource) resources.set(tgid, resource = this.ctx.processes.resource(tgid, rec.comm));
         this.ctx.emitSpan!(recordSpan(rec, m, this.ctx.clock, this.slab, resource, SCOPE));
       }
     });
