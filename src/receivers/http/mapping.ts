@@ -38,13 +38,66 @@ interface MetricSet { key: string; attributes: Attributes }
 /** Metric attribute sets by a compact key of their values (bounded; cleared when full). */
 const metricSets = new Map<string, MetricSet>();
 
-function metricSetOf(key: string, build: () => Attributes): MetricSet {
+/** What an exchange's attribute sets are made of (built only when a cached set is missing). */
+interface Facts {
+  server: boolean;
+  h: HeadInfo;
+  status: number;
+  scheme: string;
+  version: string;
+  errorType: string | undefined;
+  localPort: number;
+  serverAddress: string;
+  serverPort: number;
+}
+
+function metricSetOf(f: Facts): MetricSet {
+  const { server, h, scheme, version, status, errorType } = f;
+  const key = server
+    ? `s ${h.method} ${scheme} ${version} ${status} ${errorType ?? ''} ${f.localPort} ${h.template}`
+    : `c ${h.method} ${scheme} ${version} ${status} ${errorType ?? ''} ${f.serverPort} ${f.serverAddress} ${h.template}`;
   let m = metricSets.get(key);
   if (m) return m;
   if (metricSets.size >= MAX_METRIC_SETS) metricSets.clear();
-  m = { key, attributes: build() };
+  const a: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: h.method, [ATTR_URL_SCHEME]: scheme, [ATTR_NETWORK_PROTOCOL_VERSION]: version };
+  if (status) a[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
+  if (errorType) a[ATTR_ERROR_TYPE] = errorType;
+  if (server) {
+    a[ATTR_HTTP_ROUTE] = h.template;
+    a[ATTR_SERVER_PORT] = f.localPort;
+  } else {
+    a[ATTR_URL_TEMPLATE] = h.template;
+    a[ATTR_SERVER_ADDRESS] = f.serverAddress;
+    a[ATTR_SERVER_PORT] = f.serverPort;
+  }
+  m = { key, attributes: a };
   metricSets.set(key, m);
   return m;
+}
+
+/** The span attributes but the peer's: the metric set's keys in the same order, then the span-only ones. */
+function sharedSpanAttributes(f: Facts, ex: HttpExchange, opts: MappingOptions): Attributes {
+  const { server, h, scheme, status, errorType, serverAddress, serverPort } = f;
+  const { req, method, path } = h;
+  const a: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_SCHEME]: scheme, [ATTR_NETWORK_PROTOCOL_VERSION]: f.version };
+  if (status) a[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
+  if (errorType) a[ATTR_ERROR_TYPE] = errorType;
+  a[ATTR_URL_PATH] = path;
+  if (method === '_OTHER' && req) a[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = h.rawMethod;
+  if (opts.captureQuery && req?.query !== undefined) a[ATTR_URL_QUERY] = req.query;
+  if (opts.captureUserAgent && req?.userAgent) a[ATTR_USER_AGENT_ORIGINAL] = req.userAgent;
+  if (server) {
+    a[ATTR_HTTP_ROUTE] = h.template;
+    a[ATTR_SERVER_ADDRESS] = h.host?.host ?? ex.localAddress ?? '';
+    a[ATTR_SERVER_PORT] = h.host?.port ?? f.localPort;
+  } else {
+    a[ATTR_URL_TEMPLATE] = h.template;
+    a[ATTR_SERVER_ADDRESS] = serverAddress;
+    a[ATTR_SERVER_PORT] = serverPort;
+    const authority = serverAddress.includes(':') ? `[${serverAddress}]` : serverAddress;
+    a[ATTR_URL_FULL] = `${scheme}://${authority}:${serverPort}${path}${opts.captureQuery && req?.query !== undefined ? `?${req.query}` : ''}`;
+  }
+  return a;
 }
 
 /** What a request head alone determines, parsed once per distinct head. */
@@ -115,7 +168,7 @@ export interface MappedExchange {
 export function mapExchange(ex: HttpExchange, opts: MappingOptions, withSpan = true): MappedExchange {
   const server = ex.role === HttpRole.HTTP_ROLE_SERVER;
   const h = headInfoOf(ex.reqHead, opts);
-  const { req, rawMethod, method, path, template, host } = h;
+  const { req, host } = h;
   const resp = ex instanceof HttpRecord ? ex.responseLine() : ex.respHead ? parseResponseHead(ex.respHead) : undefined;
   const status = resp?.status ?? (ex.status || 0);
   const flags = ex.flags;
@@ -133,83 +186,63 @@ export function mapExchange(ex: HttpExchange, opts: MappingOptions, withSpan = t
   const localPort = ex.localPort;
   const serverAddress = server ? '' : host?.host ?? peerAddress ?? '';
   const serverPort = server ? 0 : host?.port ?? peerPort;
-  const longKey = () => (server
-    ? `s ${method} ${scheme} ${version} ${status} ${errorType ?? ''} ${localPort} ${template}`
-    : `c ${method} ${scheme} ${version} ${status} ${errorType ?? ''} ${serverPort} ${serverAddress} ${template}`);
-  const build = (): Attributes => {
-    const a: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_SCHEME]: scheme, [ATTR_NETWORK_PROTOCOL_VERSION]: version };
-    if (status) a[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
-    if (errorType) a[ATTR_ERROR_TYPE] = errorType;
-    if (server) {
-      a[ATTR_HTTP_ROUTE] = template;
-      a[ATTR_SERVER_PORT] = localPort;
-    } else {
-      a[ATTR_URL_TEMPLATE] = template;
-      a[ATTR_SERVER_ADDRESS] = serverAddress;
-      a[ATTR_SERVER_PORT] = serverPort;
-    }
-    return a;
-  };
   // The head fixes method, route, version and (for a client with a Host header) the server address;
-  // the rest fits one small integer: status (10 bits), closed, TLS, port (16 bits).
-  let metric: MetricSet | undefined;
+  // the rest fits one small integer: status (10 bits), closed, TLS, port (16 bits). Attribute objects
+  // are built only on a miss (no closure or object per exchange otherwise).
   const cacheable = !!req?.version && status < 1024 && (server || !!host);
   const n = cacheable ? ((((status * 2 + (closed ? 1 : 0)) * 2 + (tls ? 1 : 0)) * 65536) + (server ? localPort : serverPort)) * (server ? 1 : -1) - (server ? 0 : 1) : 0;
-  if (cacheable) {
-    metric = h.metricSets.get(n);
-    if (!metric) h.metricSets.set(n, metric = metricSetOf(longKey(), build));
-  } else {
-    metric = metricSetOf(longKey(), build);
+  let f: Facts | undefined;
+  let metric = cacheable ? h.metricSets.get(n) : undefined;
+  if (!metric) {
+    f = { server, h, status, scheme, version, errorType, localPort, serverAddress, serverPort };
+    metric = metricSetOf(f);
+    if (cacheable) h.metricSets.set(n, metric);
   }
 
   let spanShared = NO_ATTRIBUTES, spanOwn = NO_ATTRIBUTES;
   if (withSpan) {
-    const shared = (): Attributes => {
-      // The same keys in the same order as the metric set, then the span-only ones.
-      const a: Attributes = { [ATTR_HTTP_REQUEST_METHOD]: method, [ATTR_URL_SCHEME]: scheme, [ATTR_NETWORK_PROTOCOL_VERSION]: version };
-      if (status) a[ATTR_HTTP_RESPONSE_STATUS_CODE] = status;
-      if (errorType) a[ATTR_ERROR_TYPE] = errorType;
-      a[ATTR_URL_PATH] = path;
-      if (method === '_OTHER' && req) a[ATTR_HTTP_REQUEST_METHOD_ORIGINAL] = rawMethod;
-      if (opts.captureQuery && req?.query !== undefined) a[ATTR_URL_QUERY] = req.query;
-      if (opts.captureUserAgent && req?.userAgent) a[ATTR_USER_AGENT_ORIGINAL] = req.userAgent;
-      if (server) {
-        a[ATTR_HTTP_ROUTE] = template;
-        a[ATTR_SERVER_ADDRESS] = host?.host ?? ex.localAddress ?? '';
-        a[ATTR_SERVER_PORT] = host?.port ?? localPort;
-      } else {
-        a[ATTR_URL_TEMPLATE] = template;
-        a[ATTR_SERVER_ADDRESS] = serverAddress;
-        a[ATTR_SERVER_PORT] = serverPort;
-        const authority = serverAddress.includes(':') ? `[${serverAddress}]` : serverAddress;
-        a[ATTR_URL_FULL] = `${scheme}://${authority}:${serverPort}${path}${opts.captureQuery && req?.query !== undefined ? `?${req.query}` : ''}`;
-      }
-      return a;
-    };
     // A server without a Host header names its local address: not shared then.
-    if (cacheable && host) {
-      spanShared = h.spanSets.get(n) ?? NO_ATTRIBUTES;
-      if (spanShared === NO_ATTRIBUTES) h.spanSets.set(n, spanShared = shared());
-    } else {
-      spanShared = shared();
+    const shareable = cacheable && host !== undefined;
+    spanShared = (shareable && h.spanSets.get(n)) || NO_ATTRIBUTES;
+    if (spanShared === NO_ATTRIBUTES) {
+      f ??= { server, h, status, scheme, version, errorType, localPort, serverAddress, serverPort };
+      spanShared = sharedSpanAttributes(f, ex, opts);
+      if (shareable) h.spanSets.set(n, spanShared);
     }
     spanOwn = !peerAddress ? { [ATTR_NETWORK_PEER_PORT]: peerPort }
       : server ? { [ATTR_NETWORK_PEER_ADDRESS]: peerAddress, [ATTR_NETWORK_PEER_PORT]: peerPort, [ATTR_CLIENT_ADDRESS]: peerAddress }
       : { [ATTR_NETWORK_PEER_ADDRESS]: peerAddress, [ATTR_NETWORK_PEER_PORT]: peerPort };
   }
   const reqHdrEnd = ex.reqHdrEnd, respHdrEnd = ex.respHdrEnd;
-  return {
-    server,
-    name: h.name,
-    metricAttributes: metric.attributes,
-    metricKey: metric.key,
-    spanShared,
-    spanOwn,
-    get spanAttributes() { return { ...this.spanShared, ...this.spanOwn }; },
-    error: errorType !== undefined,
-    requestBodySize: reqHdrEnd ? Math.max(0, ex.reqBytes - reqHdrEnd) : undefined,
-    responseBodySize: respHdrEnd ? Math.max(0, ex.respBytes - respHdrEnd) : undefined,
-  };
+  return new Mapped(server, h.name, metric, spanShared, spanOwn, errorType !== undefined,
+    reqHdrEnd ? Math.max(0, ex.reqBytes - reqHdrEnd) : undefined, respHdrEnd ? Math.max(0, ex.respBytes - respHdrEnd) : undefined);
+}
+
+class Mapped implements MappedExchange {
+  readonly server: boolean;
+  readonly name: string;
+  readonly metricAttributes: Attributes;
+  readonly metricKey: string;
+  readonly spanShared: Attributes;
+  readonly spanOwn: Attributes;
+  readonly error: boolean;
+  readonly requestBodySize: number | undefined;
+  readonly responseBodySize: number | undefined;
+
+  constructor(server: boolean, name: string, metric: MetricSet, spanShared: Attributes, spanOwn: Attributes, error: boolean,
+    requestBodySize: number | undefined, responseBodySize: number | undefined) {
+    this.server = server;
+    this.name = name;
+    this.metricAttributes = metric.attributes;
+    this.metricKey = metric.key;
+    this.spanShared = spanShared;
+    this.spanOwn = spanOwn;
+    this.error = error;
+    this.requestBodySize = requestBodySize;
+    this.responseBodySize = responseBodySize;
+  }
+
+  get spanAttributes(): Attributes { return { ...this.spanShared, ...this.spanOwn }; }
 }
 
 /** The span's place in a slab: ids (binary when the record is at hand, else from hex) and Unix times. */
