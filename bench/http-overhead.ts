@@ -8,7 +8,8 @@
 // Spans go to otlp-count-sink.ts in its own process (it counts spans per executable and kind,
 // cheaply, as a collector elsewhere would cost nothing here); SINK=decode sends them to the in-process
 // test OtlpReceiver instead, which decodes every span with protobufjs (~30 µs of CPU per span on
-// the same 2 cores: that is how the first figures in BENCHMARKS.md were taken).
+// the same 2 cores: that is how the first figures in BENCHMARKS.md were taken). Before each measured
+// round the new agent gets WARMUP seconds (default 2) of the same load, unmeasured (JIT warm-up).
 import { execFileSync } from 'node:child_process';
 import { OtlpReceiver, startAgent, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, sleep, machine } from './lib.ts';
 import { startNginx } from '../test/e2e/http-fixtures/helpers.ts';
@@ -19,6 +20,8 @@ const seconds = Number(process.argv[3] ?? 5);
 const mode = process.argv[4] === 'metrics' ? 'metrics' : 'traces';
 const samplerArg = process.argv[5] === undefined ? undefined : Number(process.argv[5]);
 const decodeSink = process.env.SINK === 'decode';
+// WARMUP=seconds of wrk against the freshly started agent before each measured round (default 2; 0: none).
+const WARMUP_S = Number(process.env.WARMUP ?? 2);
 
 // BPF_STATS=1: the kernel's run-time statistics on, to report BPF ns/request (they slow every hook run).
 const BPF_STATS = process.env.BPF_STATS === '1';
@@ -46,8 +49,8 @@ ${samplerArg === undefined ? '' : `  traces: { sampler: traceidratio, sampler_ar
 `;
 }
 
-function wrk(url: string): { rps: number; p99ms: number; requests: number } {
-  const out = execFileSync('wrk', ['-t1', '-c16', `-d${seconds}s`, '--latency', url], { encoding: 'utf8' });
+function wrk(url: string, secs = seconds): { rps: number; p99ms: number; requests: number } {
+  const out = execFileSync('wrk', ['-t1', '-c16', `-d${secs}s`, '--latency', url], { encoding: 'utf8' });
   const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]);
   const requests = Number(/(\d+) requests in/.exec(out)![1]);
   const m = /99%\s+([\d.]+)(us|ms|s)/.exec(out)!;
@@ -75,13 +78,22 @@ wrk(url); // warm-up
 for (let r = 0; r < rounds; r++) {
   base.push(wrk(url));
   const agent = await startAgent(config(rx.grpcEndpoint, spansEndpoint));
+  if (WARMUP_S > 0) {
+    // A running agent is warm: compile its hot paths (JIT) before measuring, and let that traffic drain.
+    const logAtWarmup = nginx.accessLog().length;
+    const spansAtWarmup = await nginxSpans();
+    wrk(url, WARMUP_S);
+    const warmRequests = nginx.accessLog().length - logAtWarmup;
+    const until = Date.now() + 30_000;
+    while (mode === 'traces' && samplerArg === undefined && (await nginxSpans()) - spansAtWarmup < warmRequests && Date.now() < until) await sleep(100);
+    await sleep(300);
+  }
   const pid = agent.child.pid!;
   const spansBefore = await nginxSpans();
   const logBefore = nginx.accessLog().length;
   const progs0 = bpfProgsOf(pid);
   const cpu0 = cpuSecondsPrecise(pid);
   const w = wrk(url);
-  const agentCpu = cpuSecondsPrecise(pid) - cpu0;
   const progs1 = bpfProgsOf(pid);
   withAgent.push(w);
   const served = nginx.accessLog().length - logBefore;
@@ -97,6 +109,8 @@ for (let r = 0; r < rounds; r++) {
     if (samplerArg !== undefined) { await sleep(1500); got = (await nginxSpans()) - spansBefore; break; }  // a fraction: no exact target
     await sleep(250);
   }
+  // Until every span of the round is exported: the export work of the round's spans is all counted.
+  const agentCpu = cpuSecondsPrecise(pid) - cpu0;
   completeness.push(got / served);
   agentUsPerReq.push(agentCpu * 1e6 / served);
   await agent.stop();
@@ -109,8 +123,8 @@ sink?.stop();
 
 console.error(`round ratios: ${base.map((x, i) => fmt(withAgent[i].rps / x.rps, 3)).join(', ')}`);
 const b = median(base.map((x) => x.rps)), a = median(withAgent.map((x) => x.rps));
-table(`http receiver overhead (${mode}${samplerArg === undefined ? '' : `, traceidratio ${samplerArg}`}; spans into ${decodeSink ? 'the in-process protobufjs receiver' : 'the count sink process'}) — nginx 1 KB file, wrk -t1 -c16 -d${seconds}s, ${rounds} alternated rounds, medians (${machine()})`,
-  ['', 'req/s', 'p99 latency', 'BPF ns/request', 'BPF runs/request', 'agent process µs CPU/request', 'spans/requests'],
+table(`http receiver overhead (${mode}${samplerArg === undefined ? '' : `, traceidratio ${samplerArg}`}; agent warm-up ${WARMUP_S} s; spans into ${decodeSink ? 'the in-process protobufjs receiver' : 'the count sink process'}) — nginx 1 KB file, wrk -t1 -c16 -d${seconds}s, ${rounds} alternated rounds, medians (${machine()})`,
+  ['', 'req/s', 'p99 latency', 'BPF ns/request', 'BPF runs/request', 'agent process µs CPU/request (until its spans are exported)', 'spans/requests'],
   [
     ['without agent', fmt(b), `${fmt(median(base.map((x) => x.p99ms)), 2)} ms`, '—', '—', '—', '—'],
     ['with agent', fmt(a), `${fmt(median(withAgent.map((x) => x.p99ms)), 2)} ms`, fmt(median(nsPerReq)), fmt(median(runsPerReq), 1), fmt(median(agentUsPerReq), 2), fmt(median(completeness), 4)],
