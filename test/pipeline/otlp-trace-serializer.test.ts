@@ -3,11 +3,11 @@ import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import { TraceState } from '@opentelemetry/core';
 import { ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import type { ReadableSpan } from '@opentelemetry/sdk-trace';
+import { ConsoleSpanExporter, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { serializeSpans } from '../../src/pipeline/otlp-trace-serializer.ts';
 import { ProtobufWriter } from '../../src/pipeline/protobuf-writer.ts';
 import { MonotonicClock } from '../../src/pipeline/clock.ts';
-import { SpanSlab } from '../../src/pipeline/kernel-span.ts';
+import { KernelSpan, SpanSlab } from '../../src/pipeline/kernel-span.ts';
 import { HttpRecord, type HttpExchange } from '../../src/receivers/http/decode.ts';
 import { exchangeSpan, mapExchange, recordSpan } from '../../src/receivers/http/mapping.ts';
 import { HttpEvent, HttpFlag, HttpRole } from '../../src/receivers/http/http.layout.ts';
@@ -129,4 +129,29 @@ describe('pipeline: OTLP trace serializer', () => {
       }
     }
   });
+
+  it('a KernelSpan is a complete ReadableSpan for the console exporter and a resource processor', () => {
+    const span = httpSpan({ parentId: '1111111111111111', flags: HttpFlag.HTTP_F_REMOTE_PARENT }) as KernelSpan;
+    const printed: unknown[] = [];
+    const log = console.dir;
+    console.dir = (o: unknown) => { printed.push(o); };
+    try {
+      new ConsoleSpanExporter().export([span], () => undefined);
+    } finally {
+      console.dir = log;
+    }
+    const p = printed[0] as { traceId: string; parentSpanContext?: { spanId: string }; name: string; duration: number; attributes: Record<string, unknown> };
+    assert.equal(p.traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
+    assert.equal(p.parentSpanContext?.spanId, '1111111111111111');
+    assert.equal(p.name, 'GET /users/{id}');
+    assert.equal(p.duration, 1_000_000 - 123_456.789 + 0.005, 'µs between the two HrTimes');
+    assert.equal(p.attributes['url.path'], '/users/7');
+    assert.equal(p.attributes['network.peer.port'], 50000);
+    const moved = span.withResource(node);
+    assert.ok(moved instanceof KernelSpan);
+    assert.equal(moved.resource, node);
+    assert.equal(moved.spanContext().spanId, span.spanContext().spanId);
+    assert.deepEqual(decode(serializeSpans([moved])), decode(ProtobufTraceSerializer.serializeRequest([moved])!));
+  });
 });
+
