@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import type { HrTime } from '@opentelemetry/api';
 import { ExportResultCode } from '@opentelemetry/core';
-import { resourceFromAttributes } from '@opentelemetry/resources';
+import { resourceFromAttributes, type Resource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -14,6 +14,8 @@ import { createExporters } from './pipeline/exporters.ts';
 import { ProcessCache } from './pipeline/processes.ts';
 import { queueOptions, resourceTransform } from './pipeline/processors.ts';
 import { KOTEL_VERSION } from './pipeline/scope.ts';
+import { KernelSpan } from './pipeline/kernel-span.ts';
+import { SpanSampler } from './pipeline/sampler.ts';
 import { SelfTelemetry, processCacheSource } from './pipeline/self-telemetry.ts';
 import type { Receiver } from './receivers/receiver.ts';
 import { receiverFactory } from './receivers/registry.ts';
@@ -25,6 +27,11 @@ const DEFAULT_TIMEOUT_MS = 10_000;
 
 interface MetricsRoute { pipeline: string; exporterId: string; exporter: PushMetricExporter; receivers: string[]; transform?: ReturnType<typeof resourceTransform>; inFlight: boolean; sent: number; failures: number; skipped: number }
 
+/** A span under the resource a pipeline's processors made (a KernelSpan keeps its class and getters). */
+function withResource(span: ReadableSpan, resource: Resource): ReadableSpan {
+  return span instanceof KernelSpan ? span.withResource(resource) : { ...span, resource };
+}
+
 export interface AgentOptions { diag?: Diagnostics }
 
 export class Agent {
@@ -33,6 +40,7 @@ export class Agent {
   private readonly config: AgentConfig;
   private readonly diag: Diagnostics;
   private readonly clock = new MonotonicClock();
+  private readonly sampler: SpanSampler;
   private readonly processes = new ProcessCache();
   private readonly selfTelemetry: SelfTelemetry;
   private readonly logQueues: Array<{ pipeline: string; exporterId: string; queue: ExportQueue<ReadableLogRecord> }> = [];
@@ -44,6 +52,7 @@ export class Agent {
   constructor(config: AgentConfig, opts: AgentOptions = {}) {
     this.config = config;
     this.diag = opts.diag ?? new Diagnostics(config.telemetry.logLevel);
+    this.sampler = new SpanSampler(config.traces.sampler);
     const selfResource = resourceFromAttributes({
       'service.name': 'kotel',
       'service.version': KOTEL_VERSION,
@@ -75,7 +84,7 @@ export class Agent {
       try {
         // Settings a receiver rejects (a constructor throw) fail that receiver only, with its message.
         receiver = factory.create({
-          id, settings: rc.settings as never, emitLog, emitSpan, processes: this.processes, clock: this.clock,
+          id, settings: rc.settings as never, emitLog, emitSpan, sampler: this.sampler, processes: this.processes, clock: this.clock,
           selfTelemetry: this.selfTelemetry, diag: this.diag, metricsIntervalMs: this.config.telemetry.metricsIntervalMs,
           bpfRunTimeStats: this.config.telemetry.bpfRunTime,
         });
@@ -146,7 +155,7 @@ export class Agent {
     });
     if (!targets.length) return undefined;
     return (span) => {
-      for (const t of targets) t.queue.push(t.transform ? { ...span, resource: t.transform(span.resource) } : span);
+      for (const t of targets) t.queue.push(t.transform ? withResource(span, t.transform(span.resource)) : span);
     };
   }
 

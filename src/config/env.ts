@@ -1,6 +1,7 @@
 // The standard OTEL_* environment variables (OpenTelemetry spec: "OTLP Exporter Configuration" and the
 // SDK environment variables). Parsed once into plain values; load.ts decides precedence against the YAML.
 
+import { samplerFromEnv, type SamplerConfig } from '../pipeline/sampler.ts';
 import type { ConfigIssue } from './errors.ts';
 import type { Env } from './substitute.ts';
 import { SIGNALS, type Signal } from './types.ts';
@@ -33,6 +34,8 @@ export interface SdkEnv {
   serviceName?: string;
   resourceAttributes: Record<string, string>;
   metricExportIntervalMs?: number;
+  /** OTEL_TRACES_SAMPLER / OTEL_TRACES_SAMPLER_ARG. */
+  tracesSampler?: SamplerConfig;
 }
 
 /** Per the spec, an empty variable is treated as unset. */
@@ -158,10 +161,13 @@ export function readSdkEnv(env: Env, issues: ConfigIssue[]): SdkEnv {
       issues.push(envIssue('OTEL_RESOURCE_ATTRIBUTES', (err as Error).message));
     }
   }
+  const sampler = samplerFromEnv(get(env, 'OTEL_TRACES_SAMPLER'), get(env, 'OTEL_TRACES_SAMPLER_ARG'));
+  if (sampler && 'envVar' in sampler) issues.push(envIssue(sampler.envVar, sampler.message));
   return {
     serviceName: get(env, 'OTEL_SERVICE_NAME'),
     resourceAttributes,
     metricExportIntervalMs: readMillis(env, 'OTEL_METRIC_EXPORT_INTERVAL', issues, 1),
+    tracesSampler: sampler && !('envVar' in sampler) ? sampler : undefined,
   };
 }
 

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parse as parseYaml, parseDocument, visit, type Document, type Node } from 'yaml';
 import { readOtlpEnv, readSdkEnv } from './env.ts';
+import { DEFAULT_SAMPLER, type SamplerConfig, type SamplerName } from '../pipeline/sampler.ts';
 import { ConfigError, suggestion, type ConfigIssue } from './errors.ts';
 import { buildExporter } from './exporter.ts';
 import { exporterSchemas, processorSchemas, topLevelSchema, validateAgainst, type PathSegment, type SchemaProblem } from './schema.ts';
@@ -131,6 +132,7 @@ class Loader {
         ...(sdkEnv.serviceName ? { 'service.name': sdkEnv.serviceName } : {}),
         ...resource,
       },
+      traces: { sampler: samplerConfig(asRecord(service.traces), sdkEnv.tracesSampler) },
       warnings: this.warnings,
     };
   }
@@ -391,4 +393,12 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 
 function asRecord(v: unknown): Record<string, unknown> {
   return isRecord(v) ? v : {};
+}
+
+/** service.traces beats the environment; sampler_arg alone adjusts the environment's ratio sampler. */
+function samplerConfig(file: Record<string, unknown>, env: SamplerConfig | undefined): SamplerConfig {
+  const base = env ?? DEFAULT_SAMPLER;
+  const name = (file.sampler as SamplerName | undefined) ?? base.name;
+  const ratio = typeof file.sampler_arg === 'number' ? file.sampler_arg : file.sampler !== undefined && file.sampler !== base.name ? 1 : base.ratio;
+  return { name, ratio };
 }

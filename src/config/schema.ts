@@ -3,6 +3,7 @@
 
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { DURATION_HINT, parseDuration } from './duration.ts';
+import { SAMPLER_NAMES } from '../pipeline/sampler.ts';
 import { suggestion } from './errors.ts';
 
 export type PathSegment = string | number;
@@ -141,6 +142,15 @@ export const topLevelSchema = {
       required: ['pipelines'],
       properties: {
         pipelines: { type: 'object', additionalProperties: pipelineSchema },
+        // Head sampling of the spans receivers build (as OTEL_TRACES_SAMPLER / _ARG, which it overrides).
+        traces: {
+          type: ['object', 'null'],
+          additionalProperties: false,
+          properties: {
+            sampler: { enum: [...SAMPLER_NAMES] },
+            sampler_arg: { type: 'number', minimum: 0, maximum: 1 },
+          },
+        },
         telemetry: {
           type: ['object', 'null'],
           additionalProperties: false,

@@ -1,6 +1,8 @@
 // The normalized configuration handed to the rest of kotel. Everything here is resolved: durations are
 // milliseconds, endpoints are full URLs per signal, environment variables and defaults are applied.
 
+import type { SamplerConfig } from '../pipeline/sampler.ts';
+
 export type Signal = 'logs' | 'metrics' | 'traces';
 export const SIGNALS: readonly Signal[] = ['logs', 'metrics', 'traces'];
 
@@ -89,6 +91,8 @@ export interface AgentConfig {
   };
   /** Resource of kotel's own telemetry: service.name (default "kotel") and friends. */
   selfResource: Record<string, string>;
+  /** Head sampling of spans: service.traces in the file, else OTEL_TRACES_SAMPLER(_ARG), else always_on. */
+  traces: { sampler: SamplerConfig };
   /** Things that are legal but probably not what was meant (unused components, ignored variables). */
   warnings: string[];
 }

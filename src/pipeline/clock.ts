@@ -4,6 +4,9 @@ import type { HrTime } from '@opentelemetry/api';
 
 export class MonotonicClock {
   private readonly offsetNs: bigint;
+  /** The offset as the two 32-bit halves of a 64-bit two's-complement value (see writeWallTime). */
+  readonly offsetLo: number;
+  readonly offsetHi: number;
 
   constructor() {
     // Take the smallest-gap pair of readings so the offset error stays in the microseconds.
@@ -17,6 +20,9 @@ export class MonotonicClock {
       if (gap < bestGap) { bestGap = gap; best = wallNs - (a + b) / 2n; }
     }
     this.offsetNs = best!;
+    const u = BigInt.asUintN(64, this.offsetNs);
+    this.offsetLo = Number(u & 0xffffffffn);
+    this.offsetHi = Number(u >> 32n);
   }
 
   toHrTime(monotonicNs: bigint): HrTime {

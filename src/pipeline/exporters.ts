@@ -3,14 +3,18 @@ import { readFileSync } from 'node:fs';
 import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
 import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
 import { OTLPLogExporter as HttpLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter as HttpMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { OTLPTraceExporter as HttpTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import { ConsoleLogRecordExporter, type LogRecordExporter } from '@opentelemetry/sdk-logs';
 import { ConsoleMetricExporter, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace';
+import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
+import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
+import { convertLegacyOtlpGrpcOptions, createOtlpGrpcExportDelegate } from '@opentelemetry/otlp-grpc-exporter-base';
+import { TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
+import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { ExporterConfig, Signal } from '../config/index.ts';
+import { kotelTraceSerializer } from './otlp-trace-serializer.ts';
 
 export interface SignalExporters {
   logs(): LogRecordExporter;
@@ -34,6 +38,23 @@ function grpcOptions(cfg: ExporterConfig, signal: Signal, url: string) {
     compression: cfg.compression as never,
     timeoutMillis: cfg.timeoutMs,
   };
+}
+
+// The official trace exporters (OTLPTraceExporter of exporter-trace-otlp-grpc / -proto) are these
+// delegates with the generic serializer; kotel's serializer writes the same messages several times
+// faster from its kernel spans. Everything else (transport, retries, TLS, compression, headers) is theirs.
+export class GrpcTraceExporter extends OTLPExporterBase<ReadableSpan[]> implements SpanExporter {
+  constructor(options: ReturnType<typeof grpcOptions>) {
+    super(createOtlpGrpcExportDelegate(convertLegacyOtlpGrpcOptions(options, 'TRACES'), kotelTraceSerializer, 'otlp_grpc_span_exporter',
+      TraceExporterMetricsHelper, undefined, 'TraceExportService', '/opentelemetry.proto.collector.trace.v1.TraceService/Export'));
+  }
+}
+
+export class HttpTraceExporter extends OTLPExporterBase<ReadableSpan[]> implements SpanExporter {
+  constructor(options: ReturnType<typeof httpOptions>) {
+    super(createOtlpHttpExportDelegate(convertLegacyHttpOptions(options, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
+      kotelTraceSerializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
+  }
 }
 
 function httpOptions(cfg: ExporterConfig, signal: Signal, url: string) {

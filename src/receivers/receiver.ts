@@ -8,6 +8,7 @@ import type { MonotonicClock } from '../pipeline/clock.ts';
 import type { ProcessCache } from '../pipeline/processes.ts';
 import type { SelfTelemetry } from '../pipeline/self-telemetry.ts';
 import type { Diagnostics } from '../pipeline/diagnostics.ts';
+import type { SpanSampler } from '../pipeline/sampler.ts';
 
 export type Signal = 'logs' | 'metrics' | 'traces';
 
@@ -18,6 +19,8 @@ export interface ReceiverContext<S> {
   emitLog?: (record: ReadableLogRecord) => boolean;
   /** Present when a traces pipeline takes this receiver. */
   emitSpan?: (span: ReadableSpan) => void;
+  /** Head sampling of the spans it builds (decide before building one; metrics still count everything). */
+  sampler?: SpanSampler;
   processes: ProcessCache;
   clock: MonotonicClock;
   selfTelemetry: SelfTelemetry;

@@ -2,25 +2,28 @@
 // become server/client spans and the http.{server,client}.request.duration histograms.
 import type { HrTime } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { Resource } from '@opentelemetry/resources';
 import { RingReader, forEachRecord } from '../../../native/index.ts';
 import { loadAndAttach, u8, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { THREAD_CTX_MAP } from '../../bpf/shared-maps.ts';
 import { kernelStatsSource, programStatsSource, ringStatsSource } from '../../bpf/telemetry.ts';
 import { resourceMetrics } from '../../pipeline/metric-data.ts';
 import { receiverScope } from '../../pipeline/scope.ts';
+import { SpanSlab } from '../../pipeline/kernel-span.ts';
 import {
-  METRIC_HTTP_CLIENT_REQUEST_BODY_SIZE, METRIC_HTTP_CLIENT_REQUEST_DURATION, METRIC_HTTP_CLIENT_RESPONSE_BODY_SIZE,
+  ATTR_KOTEL_RECEIVER, METRIC_HTTP_CLIENT_REQUEST_BODY_SIZE, METRIC_HTTP_CLIENT_REQUEST_DURATION, METRIC_HTTP_CLIENT_RESPONSE_BODY_SIZE,
   METRIC_HTTP_SERVER_REQUEST_BODY_SIZE, METRIC_HTTP_SERVER_REQUEST_DURATION, METRIC_HTTP_SERVER_RESPONSE_BODY_SIZE,
 } from '../../semconv/attributes.ts';
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
 import { hookChecks } from '../checks.ts';
-import { decodeHttpExchange, HTTP_EVENT_SIZE } from './decode.ts';
+import { HTTP_EVENT_SIZE, HttpRecord } from './decode.ts';
 import { KotelEventKind } from '../../bpf/kotel-event.layout.ts';
-import { attributesKey, HistogramSet } from './metrics.ts';
-import { exchangeSpan, mapExchange, type MappingOptions } from './mapping.ts';
+import { HistogramSet } from './metrics.ts';
+import { HeadCache, mapExchange, recordSpan, type MappingOptions } from './mapping.ts';
 import { DEFAULT_SIZE_BUCKETS, httpSchema, withDefaults, type HttpSettings } from './settings.ts';
 import { PathTemplater } from './templater.ts';
 import { attachTls, reportRejected, resolveTlsTargets, tlsCandidates, tlsCheckItems, TLS_PROGRAMS } from './tls.ts';
+import { sampleExchange } from './sampling.ts';
 
 const OBJECT = 'http.bpf.o';
 export const HTTP_PROGRAMS = ['sock_send_btf', 'sock_recv_btf', 'sock_state_btf'];
@@ -45,6 +48,10 @@ class HttpReceiver implements Receiver {
   private readonly byProcess = new Map<number, ProcessMetrics>();
   private finalMetrics: ResourceMetrics[] | undefined;
   exchanges = 0;
+  private sampledOut = 0;
+  private readonly record = new HttpRecord(Buffer.alloc(0), new DataView(new ArrayBuffer(0)), 0);
+  private readonly slab = new SpanSlab();
+  private readonly batchResources = new Map<number, Resource>();
 
   constructor(ctx: ReceiverContext<HttpSettings>) {
     this.ctx = ctx;
@@ -54,6 +61,7 @@ class HttpReceiver implements Receiver {
       templater: new PathTemplater(this.settings.routes),
       captureQuery: this.settings.capture_query,
       captureUserAgent: this.settings.capture_user_agent,
+      heads: new HeadCache(),
     };
   }
 
@@ -86,12 +94,14 @@ class HttpReceiver implements Receiver {
     t.addSource(ringStatsSource(this.id, this.ring, () => this.decodeErrors));
     t.addSource(kernelStatsSource(this.id, object.map('stats')));
     t.addSource(programStatsSource(object, [...variant.programs, ...(probed.length ? TLS_PROGRAMS : [])]));
+    if (this.ctx.emitSpan) t.addSource((observe) => observe('kotel.receiver.spans.sampled_out', { [ATTR_KOTEL_RECEIVER]: this.id }, this.sampledOut));
     this.state = 'running';
   }
 
-  private setsFor(tgid: number, comm: string): HistogramSet[] {
+  private setsFor(tgid: number, rec: HttpRecord): HistogramSet[] {
     let p = this.byProcess.get(tgid);
     if (!p) {
+      const comm = rec.comm;
       const exp = this.settings.histogram === 'exponential';
       const d = this.settings.duration_buckets;
       p = {
@@ -114,23 +124,31 @@ class HttpReceiver implements Receiver {
   private onBatch(batch: Buffer, count: number): void {
     if (this.state !== 'running' && this.state !== 'draining') return;
     const now = this.ctx.clock.now();
+    const rec = this.record;
+    // A few processes fill a batch: look each one's resource up once per batch.
+    const resources = this.batchResources;
+    resources.clear();
     forEachRecord(batch, count, (view, offset, length) => {
       if (length < HTTP_EVENT_SIZE || view.getUint16(offset, true) !== KotelEventKind.KOTEL_EVENT_HTTP_EXCHANGE) {
         this.decodeErrors++;
         return;
       }
-      const ex = decodeHttpExchange(batch, offset, view);
-      const m = mapExchange(ex, this.mapping);
+      rec.at(batch, view, offset);
+      // Sampled out: no span object is built (the metrics below still count the exchange).
+      let emit = this.ctx.emitSpan !== undefined;
+      if (emit && this.ctx.sampler && !sampleExchange(rec, this.ctx.sampler)) { emit = false; this.sampledOut++; }
+      const m = mapExchange(rec, this.mapping, emit);
       this.exchanges++;
-      const sets = this.setsFor(ex.tgid, ex.comm);
-      const key = attributesKey(m.metricAttributes);
+      const tgid = rec.tgid;
+      const sets = this.setsFor(tgid, rec);
       const base = m.server ? 0 : 1;
-      sets[base].record(key, m.metricAttributes, Number(ex.endNs - ex.startNs) / 1e9, now);
-      if (m.requestBodySize !== undefined) sets[m.server ? 2 : 4].record(key, m.metricAttributes, m.requestBodySize, now);
-      if (m.responseBodySize !== undefined) sets[m.server ? 3 : 5].record(key, m.metricAttributes, m.responseBodySize, now);
-      if (this.ctx.emitSpan) {
-        const resource = this.ctx.processes.resource(ex.tgid, ex.comm);
-        this.ctx.emitSpan(exchangeSpan(ex, m, this.ctx.clock.toHrTime(ex.startNs), this.ctx.clock.toHrTime(ex.endNs), resource, SCOPE));
+      sets[base].record(m.metricKey, m.metricAttributes, rec.durationNs / 1e9, now);
+      if (m.requestBodySize !== undefined) sets[m.server ? 2 : 4].record(m.metricKey, m.metricAttributes, m.requestBodySize, now);
+      if (m.responseBodySize !== undefined) sets[m.server ? 3 : 5].record(m.metricKey, m.metricAttributes, m.responseBodySize, now);
+      if (emit) {
+        let resource = resources.get(tgid);
+        if (!resource) resources.set(tgid, resource = this.ctx.processes.resource(tgid, rec.comm));
+        this.ctx.emitSpan!(recordSpan(rec, m, this.ctx.clock, this.slab, resource, SCOPE));
       }
     });
   }

@@ -97,9 +97,3 @@ export class HistogramSet {
     return data;
   }
 }
-
-export function attributesKey(attrs: Attributes): string {
-  let k = '';
-  for (const name in attrs) k += `${name}=${String(attrs[name])};`;
-  return k;
-}

@@ -25,18 +25,33 @@ export function isKnownMethod(m: string): boolean {
 
 /** Value of a header in a head (case-insensitive name), or undefined. Only the captured part is searched. */
 export function headerValue(head: string, name: string): string | undefined {
-  const lower = head.toLowerCase();
-  const needle = `\n${name.toLowerCase()}:`;
-  const at = lower.indexOf(needle);
-  if (at < 0) return undefined;
-  const start = at + needle.length;
-  let end = head.indexOf('\r', start);
-  if (end < 0) end = head.indexOf('\n', start);
-  if (end < 0) return undefined;   // truncated: the value may be cut
-  return head.slice(start, end).trim();
+  // Line by line, comparing the name in place (no lower-cased copy of the head).
+  const lname = name.toLowerCase();
+  const n = lname.length;
+  for (let nl = head.indexOf('\n'); nl >= 0; nl = head.indexOf('\n', nl + 1)) {
+    const at = nl + 1;
+    if (head.charCodeAt(at + n) !== 58 /* : */ || !sameName(head, at, lname)) continue;
+    const start = at + n + 1;
+    let end = head.indexOf('\r', start);
+    if (end < 0) end = head.indexOf('\n', start);
+    if (end < 0) return undefined;   // truncated: the value may be cut
+    return head.slice(start, end).trim();
+  }
+  return undefined;
 }
 
-export function parseRequestHead(head: string): RequestHead | undefined {
+/** head[at…] equals the lower-case ASCII name, ignoring case. */
+function sameName(head: string, at: number, lname: string): boolean {
+  for (let i = 0; i < lname.length; i++) {
+    let c = head.charCodeAt(at + i);
+    if (c >= 65 && c <= 90) c += 32;
+    if (c !== lname.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+/** `withUserAgent` false: skip looking for User-Agent (userAgent is then undefined). */
+export function parseRequestHead(head: string, withUserAgent = true): RequestHead | undefined {
   const sp1 = head.indexOf(' ');
   if (sp1 <= 0 || sp1 > 16) return undefined;
   const method = head.slice(0, sp1);
@@ -71,7 +86,7 @@ export function parseRequestHead(head: string): RequestHead | undefined {
     query: q >= 0 ? pathPart.slice(q + 1, hash > q ? hash : undefined) : undefined,
     version,
     host: lineEnd < head.length ? headerValue(head, 'host') : undefined,
-    userAgent: lineEnd < head.length ? headerValue(head, 'user-agent') : undefined,
+    userAgent: withUserAgent && lineEnd < head.length ? headerValue(head, 'user-agent') : undefined,
   };
 }
 

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { decodeHttpExchange, type HttpExchange } from '../../../src/receivers/http/decode.ts';
-import { exchangeSpan, mapExchange } from '../../../src/receivers/http/mapping.ts';
+import { exchangeSpan, HeadCache, mapExchange } from '../../../src/receivers/http/mapping.ts';
 import { HttpEvent, HttpFlag, HttpRole } from '../../../src/receivers/http/http.layout.ts';
 import { PathTemplater } from '../../../src/receivers/http/templater.ts';
 
@@ -85,4 +85,47 @@ describe('receivers/http: span mapping', () => {
     assert.equal(ex.traceId, 'ab'.repeat(16));
     assert.equal(ex.spanId, 'cd'.repeat(8));
   });
+
+  it('the head cache changes nothing: same heads with other statuses, ports, roles, flags map as without it', () => {
+    const cached = { ...opts, captureUserAgent: true, heads: new HeadCache(3) };
+    const plain = { ...opts, captureUserAgent: true };
+    const heads = [
+      'GET /users/7?secret=1 HTTP/1.1\r\nHost: api.local:8080\r\nUser-Agent: t/1\r\n\r\n',
+      'POST /orders HTTP/1.0\r\nHost: shop\r\n\r\n',
+      'PURGE /x HTTP/1.1\r\n\r\n',
+      'GET /cut-by-the-capt',
+      'GET /no-host HTTP/1.1\r\n\r\n',
+    ];
+    const resps = ['HTTP/1.1 200 OK\r\n\r\n', 'HTTP/1.0 503 E\r\n\r\n', 'HTTP/1.1 404 N\r\n\r\n', '', 'HTTP/2 2e2 odd\r\n\r\n'];
+    for (let i = 0; i < 200; i++) {
+      const ex = exchange({
+        reqHead: heads[i % heads.length], respHead: resps[(i >> 1) % resps.length], status: i % 7 ? 0 : 204,
+        role: i % 3 ? HttpRole.HTTP_ROLE_SERVER : HttpRole.HTTP_ROLE_CLIENT, localPort: 8080 + (i % 4), peerPort: 50000 + (i % 5),
+        flags: (i % 11 === 0 ? HttpFlag.HTTP_F_CLOSED : 0) | (i % 13 === 0 ? HttpFlag.HTTP_F_TLS : 0),
+      });
+      const a = mapExchange(ex, cached), b = mapExchange(ex, plain);
+      assert.deepEqual(a, b, `exchange ${i}`);
+    }
+  });
+
+  it('a record read in place maps as the same exchange decoded into a plain object', () => {
+    const F = HttpEvent.fields;
+    const resps = ['HTTP/1.1 200 OK\r\n\r\n', 'HTTP/1.0 503 Service Unavailable\r\n', 'HTTP/1.1 2e2 odd\r\n\r\n', 'HTTP/2 404 N\r\n', 'junk', ''];
+    for (const resp of resps) {
+      const buf = Buffer.alloc(HttpEvent.size);
+      const req = 'GET /a/123 HTTP/1.1\r\nHost: h:81\r\n\r\n';
+      buf.write(req, F.req_head.offset, 'latin1');
+      buf.writeUInt16LE(req.length, F.req_head_len.offset);
+      buf.write(resp, F.resp_head.offset, 'latin1');
+      buf.writeUInt16LE(resp.length, F.resp_head_len.offset);
+      buf.writeUInt16LE(2, F.family.offset);
+      buf.writeUInt16LE(299, F.status.offset);
+      buf.writeUInt8(HttpRole.HTTP_ROLE_SERVER, F.role.offset);
+      const rec = decodeHttpExchange(buf, 0, new DataView(buf.buffer, buf.byteOffset, buf.length));
+      const plain: HttpExchange = { ...exchange({}) };
+      for (const k of Object.keys(plain) as Array<keyof HttpExchange>) (plain as unknown as Record<string, unknown>)[k] = rec[k];
+      assert.deepEqual(mapExchange(rec, opts), mapExchange(plain, opts), resp);
+    }
+  });
 });
+

@@ -1,0 +1,75 @@
+// A separate-process OTLP/gRPC trace receiver for the http benchmarks that costs little per span,
+// as a collector would: it walks the protobuf wire format of each ExportTraceServiceRequest
+// (resource_spans → resource / scope_spans → spans, every length checked) and counts spans per
+// process.executable.name and span kind instead of decoding them into objects.
+// Prints "endpoint URL"; answers each stdin line with "spans TOTAL {json of counts by 'exe kind'}".
+import * as grpc from '@grpc/grpc-js';
+
+type Visit = (field: number, wire: number, start: number, end: number, value: number) => void;
+
+/** Every field of the message in b[start, end); throws on a malformed one. */
+function walk(b: Buffer, start: number, end: number, fn: Visit): void {
+  let p = start;
+  const varint = (): number => {
+    let v = 0, shift = 0, c: number;
+    do { if (p >= end) throw new Error('truncated varint'); c = b[p++]; v += (c & 0x7f) * 2 ** shift; shift += 7; } while (c & 0x80);
+    return v;
+  };
+  while (p < end) {
+    const tag = varint();
+    const wire = tag & 7, field = Math.floor(tag / 8);
+    if (wire === 0) { const v = varint(); fn(field, wire, p, p, v); }
+    else if (wire === 1) p += 8;
+    else if (wire === 5) p += 4;
+    else if (wire === 2) { const n = varint(); if (p + n > end) throw new Error('length beyond message'); fn(field, wire, p, p + n, n); p += n; }
+    else throw new Error(`wire type ${wire}`);
+  }
+  if (p !== end) throw new Error('message overrun');
+}
+
+const counts = new Map<string, number>();
+let total = 0;
+
+function countSpans(b: Buffer): void {
+  walk(b, 0, b.length, (f, w, s, e) => {
+    if (f !== 1 || w !== 2) return;
+    let exe = '';
+    walk(b, s, e, (f2, w2, s2, e2) => {                 // ResourceSpans
+      if (f2 === 1 && w2 === 2) walk(b, s2, e2, (f3, w3, s3, e3) => {   // Resource.attributes
+        if (f3 !== 1 || w3 !== 2) return;
+        let key = '', value = '';
+        walk(b, s3, e3, (f4, w4, s4, e4) => {
+          if (f4 === 1 && w4 === 2) key = b.toString('utf8', s4, e4);
+          else if (f4 === 2 && w4 === 2) walk(b, s4, e4, (f5, w5, s5, e5) => { if (f5 === 1 && w5 === 2) value = b.toString('utf8', s5, e5); });
+        });
+        if (key === 'process.executable.name') exe = value;
+      });
+      else if (f2 === 2 && w2 === 2) walk(b, s2, e2, (f3, w3, s3, e3) => {   // ScopeSpans
+        if (f3 !== 2 || w3 !== 2) return;
+        let kind = 0;
+        walk(b, s3, e3, (f4, w4, _s, _e, v) => { if (f4 === 6 && w4 === 0) kind = v; });   // Span.kind
+        const k = `${exe} ${kind}`;
+        counts.set(k, (counts.get(k) ?? 0) + 1);
+        total++;
+      });
+    });
+  });
+}
+
+const server = new grpc.Server({ 'grpc.max_receive_message_length': 256 << 20 });
+server.addService({
+  Export: {
+    path: '/opentelemetry.proto.collector.trace.v1.TraceService/Export', requestStream: false, responseStream: false,
+    requestSerialize: (b: Buffer) => b, requestDeserialize: (b: Buffer) => b,
+    responseSerialize: () => Buffer.alloc(0), responseDeserialize: (b: Buffer) => b,
+  },
+}, {
+  Export: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
+    try { countSpans(call.request); cb(null, Buffer.alloc(0)); } catch (err) { cb({ code: grpc.status.INVALID_ARGUMENT, details: (err as Error).message }); }
+  },
+});
+const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+console.log(`endpoint http://127.0.0.1:${port}`);
+process.stdin.setEncoding('utf8');
+process.stdin.on('data', () => console.log(`spans ${total} ${JSON.stringify(Object.fromEntries(counts))}`));
+process.stdin.on('end', () => { server.forceShutdown(); process.exit(0); });
