@@ -134,6 +134,48 @@ for (const hooks of ['sock', 'syscalls'] as const) describe(`e2e: http receiver 
     assert.equal(s.attributes['error.type'], 'connection_closed');
   });
 
+  it('fd and socket reuse: sequential connections, alternately completed and reset mid-exchange, never inherit state', async () => {
+    const before = serverSpans(rx, server.pid).length;
+    const ports: number[] = [];
+    const n = 30;
+    for (let i = 0; i < n; i++) {
+      // The server's accept returns the lowest free fd: every connection reuses the last one's
+      // fd (and, freed and reallocated, most likely its socket's address).
+      await new Promise<void>((resolve, reject) => {
+        const sock = connect(server.port, '127.0.0.1', () => {
+          ports.push(sock.localPort!);
+          if (i % 2 === 0) {
+            sock.write(`GET /reuse/${i}/done HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+          } else {
+            sock.write(`GET /slow/reuse/${i} HTTP/1.1\r\nHost: a\r\n\r\n`);
+            setTimeout(() => { sock.resetAndDestroy(); resolve(); }, 30);
+          }
+        });
+        sock.on('error', reject);
+        sock.on('data', () => {});
+        sock.on('end', () => resolve());
+      });
+    }
+    await rx.waitFor(() => serverSpans(rx, server.pid).length >= before + n, { timeoutMs: 15_000, what: `${n} reuse spans` });
+    await new Promise((r) => setTimeout(r, 300));   // a stale pairing would add spans late
+    const spans = serverSpans(rx, server.pid).slice(before);
+    assert.equal(spans.length, n);
+    const byPort = new Map(spans.map((s) => [s.attributes['network.peer.port'], s]));
+    for (let i = 0; i < n; i++) {
+      const s = byPort.get(ports[i]);
+      assert.ok(s, `a span for connection ${i} (port ${ports[i]})`);
+      if (i % 2 === 0) {
+        assert.equal(s.attributes['url.path'], `/reuse/${i}/done`);
+        assert.equal(s.attributes['http.response.status_code'], 200);
+        assert.equal(s.status.code, 0);
+      } else {
+        assert.equal(s.attributes['url.path'], `/slow/reuse/${i}`);
+        assert.equal(s.attributes['error.type'], 'connection_closed');
+        assert.equal(s.attributes['http.response.status_code'], undefined);
+      }
+    }
+  });
+
   it('http.server.request.duration counts every request', async () => {
     const total = rx.spans().filter((s) => s.resource['process.pid'] === server.pid && s.kind === 2).length;
     await rx.waitFor(() => {
