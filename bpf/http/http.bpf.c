@@ -40,6 +40,7 @@ const volatile __u32 self_tgid = 0;
 const volatile __u32 req_head_size = HTTP_HEAD_MAX;
 const volatile __u32 resp_head_size = HTTP_HEAD_MAX;
 const volatile __u8 tls_enabled = 0;     /* SSL uprobes attached: learn which socket carries which SSL* */
+const volatile __u8 no_loop_helper = 0;  /* tests: scan with the bounded loop kernels before 5.17 (no bpf_loop) get */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -258,6 +259,17 @@ static long scan_step(__u64 index, void *data)
 	return 0;
 }
 
+/* One step of the scan as a global function: verified once, so the bounded loop below costs the
+ * verifier 64 calls instead of 64 copies of the step. */
+__noinline int scan_step_g(struct http_scratch *s, __u32 index, __u32 n, __u32 multi)
+{
+	struct scan_ctx sc = { .s = s, .n = n, .multi = multi };
+
+	if (!s)
+		return 1;
+	return scan_step(index, &sc);
+}
+
 /* Finds the head's end and the headers kotel needs, in one pass over the window. With `multi`,
  * body-less heads followed by another request (pipelining) are all found, up to HTTP_PIPELINE. */
 static __always_inline void scan_head(struct http_scratch *s, __u32 n, __u32 multi)
@@ -269,7 +281,15 @@ static __always_inline void scan_head(struct http_scratch *s, __u32 n, __u32 mul
 	s->te_pos = 0;
 	s->tp_pos = 0;
 	s->nseg = 0;
-	bpf_loop(HTTP_WINDOW / 8, scan_step, &sc, 0);
+	if (!no_loop_helper && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)) {
+		bpf_loop(HTTP_WINDOW / 8, scan_step, &sc, 0);
+		return;
+	}
+	/* before 5.17 (e.g. 5.15 LTS): the same steps in a bounded loop, verified per iteration */
+	for (__u32 i = 0; i < HTTP_WINDOW / 8; i++) {
+		if (scan_step_g(s, i, n, multi))
+			break;
+	}
 }
 
 static __always_inline __s64 parse_content_length(struct http_scratch *s, __u32 n)

@@ -91,6 +91,9 @@ class HttpReceiver implements Receiver {
         req_head_size: u32(this.settings.request_head_size),
         resp_head_size: u32(this.settings.response_head_size),
         tls_enabled: u8(tls.targets.length ? 1 : 0),
+        // Kernels before 5.17 lack bpf_loop and get a bounded loop (chosen in the object by CO-RE);
+        // tests force that loop here so it is verified on this kernel too.
+        no_loop_helper: u8(process.env.KOTEL_TEST_NO_BPF_LOOP === '1' ? 1 : 0),
       },
       // the programs of variants `hooks`/`hook` exclude stay unloaded (they may not verify here)
       skipPrograms: [...ALL_PROGRAMS.filter((p) => !variants.some((v) => v.programs.includes(p))), ...(tls.targets.length ? [] : TLS_PROGRAMS)],
