@@ -3,7 +3,7 @@
 import type { HrTime } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { RingReader, forEachRecord } from '../../../native/index.ts';
-import { loadAndAttach, u8, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { loadAndAttach, ReceiverLoadError, u8, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { THREAD_CTX_MAP } from '../../bpf/shared-maps.ts';
 import { kernelStatsSource, programStatsSource, ringStatsSource } from '../../bpf/telemetry.ts';
 import { resourceMetrics } from '../../pipeline/metric-data.ts';
@@ -43,6 +43,8 @@ export function httpVariants(hooks: HttpSettings['hooks'], hook: HttpSettings['h
 
 export const isSyscallVariant = (v: HookVariant) => SYSCALL_VARIANTS.includes(v);
 
+const mismatch = (s: HttpSettings) => `hook: ${s.hook} is not a program type of hooks: ${s.hooks} (sock: tp_btf; syscalls: raw_tp, tracepoint)`;
+
 /** What the ready line and `kotel check` name: the program type and the hooks. */
 export function attachedName(v: HookVariant): string {
   return isSyscallVariant(v) ? `${v.kind}/sys_exit+inet_sock_set_state` : `${v.kind}/sock_send_length+sock_recv_length`;
@@ -81,6 +83,7 @@ class HttpReceiver implements Receiver {
     const tls = resolveTlsTargets(tlsCandidates(this.settings.tls));
     reportRejected(this.id, tls.rejected, this.ctx.diag);
     const variants = httpVariants(this.settings.hooks, this.settings.hook);
+    if (!variants.length) throw new ReceiverLoadError(this.id, [mismatch(this.settings)]);
     this.loaded = loadAndAttach({
       receiver: this.id,
       object: OBJECT,
@@ -194,8 +197,9 @@ class HttpReceiver implements Receiver {
   }
 }
 
-function checkHttp(settings: HttpSettings): CheckItem[] {
+export function checkHttp(settings: Partial<HttpSettings>): CheckItem[] {
   const s = withDefaults(settings);
+  if (!httpVariants(s.hooks, s.hook).length) return [{ what: 'receiver', ok: false, detail: mismatch(s), fix: 'set hook: auto' }];
   return [...hookChecks({
     variants: httpVariants(s.hooks, s.hook), label: SOCK_LABEL, object: OBJECT,
     fix: 'hooks: sock needs the sock:sock_send_length tracepoint (Linux 6.3+) and kernel BTF; hooks: syscalls needs raw_syscalls/sys_exit (raw_tp or tracefs) and BTF',
