@@ -4,6 +4,8 @@
 // Run: node bench/http-overhead.ts [rounds=5] [seconds=5] [traces|metrics]
 //   traces: every exchange exported as a span (the default); metrics: duration histograms only
 //   (the same kernel capture and records, no span export) to separate kernel from exporter cost.
+//   KOTEL_BENCH_HOOKS=sock,syscalls: one agent run per capture path in every round (the http
+//   receiver's `hooks` setting; default auto), alternated with the baseline, rotating the order.
 import { execFileSync } from 'node:child_process';
 import { OtlpReceiver, startAgent, bpfProgsOf, median, fmt, table, sleep, machine } from './lib.ts';
 import { startNginx } from '../test/e2e/http-fixtures/helpers.ts';
@@ -14,10 +16,11 @@ const mode = process.argv[4] === 'metrics' ? 'metrics' : 'traces';
 
 // BPF_STATS=1: the kernel's run-time statistics on, to report BPF ns/request (they slow every hook run).
 const BPF_STATS = process.env.BPF_STATS === '1';
+const HOOKS = (process.env.KOTEL_BENCH_HOOKS ?? 'auto').split(',').map((h) => h.trim()).filter(Boolean);
 
-function config(endpoint: string): string {
+function config(endpoint: string, hooks: string): string {
   return `receivers:
-  http: {}
+  http: { hooks: ${hooks} }
 exporters:
   otlp:
     endpoint: ${endpoint}
@@ -42,51 +45,67 @@ function wrk(url: string): { rps: number; p99ms: number; requests: number } {
   return { rps, p99ms, requests };
 }
 
+interface Run { rps: number; p99ms: number; ratio: number; nsPerReq: number; runsPerReq: number; completeness: number }
+
 const nginx = await startNginx();
 const url = `http://127.0.0.1:${nginx.port}/1k.txt`;
 const rx = await OtlpReceiver.start({ httpPort: null });
 const base: Array<{ rps: number; p99ms: number }> = [];
-const withAgent: Array<{ rps: number; p99ms: number }> = [];
-const nsPerReq: number[] = [];
-const runsPerReq: number[] = [];
-const completeness: number[] = [];
-wrk(url); // warm-up
-for (let r = 0; r < rounds; r++) {
-  base.push(wrk(url));
-  const agent = await startAgent(config(rx.grpcEndpoint));
+const runs = new Map<string, Run[]>(HOOKS.map((h) => [h, []]));
+const nginxSpans = () => rx.spans().filter((s) => s.kind === 2 && s.resource['process.executable.name'] === 'nginx').length;
+
+async function withAgent(hooks: string, baseRps: number): Promise<Run> {
+  const agent = await startAgent(config(rx.grpcEndpoint, hooks));
   const pid = agent.child.pid!;
-  const spansBefore = rx.spans().filter((s) => s.kind === 2 && s.resource['process.executable.name'] === 'nginx').length;
+  const spansBefore = nginxSpans();
   const logBefore = nginx.accessLog().length;
   const progs0 = bpfProgsOf(pid);
   const w = wrk(url);
   const progs1 = bpfProgsOf(pid);
-  withAgent.push(w);
   const served = nginx.accessLog().length - logBefore;
   const ns = progs1.reduce((a, p) => a + (p.run_time_ns ?? 0), 0) - progs0.reduce((a, p) => a + (p.run_time_ns ?? 0), 0);
-  const runs = progs1.reduce((a, p) => a + (p.run_cnt ?? 0), 0) - progs0.reduce((a, p) => a + (p.run_cnt ?? 0), 0);
-  nsPerReq.push(runs > 0 && ns > 0 ? ns / served : NaN);  // NaN (printed "—"): statistics off
-  runsPerReq.push(runs > 0 ? runs / served : NaN);
+  const n = progs1.reduce((a, p) => a + (p.run_cnt ?? 0), 0) - progs0.reduce((a, p) => a + (p.run_cnt ?? 0), 0);
   const deadline = Date.now() + (mode === 'traces' ? 60_000 : 0);
   let got = 0;
   while (Date.now() < deadline) {
-    got = rx.spans().filter((s) => s.kind === 2 && s.resource['process.executable.name'] === 'nginx').length - spansBefore;
+    got = nginxSpans() - spansBefore;
     if (got >= served) break;
     await sleep(250);
   }
-  completeness.push(got / served);
   await agent.stop();
   rx.clear();
-  console.error(`round ${r + 1}: base ${fmt(base[r].rps)} req/s, agent ${fmt(w.rps)} req/s (ratio ${fmt(w.rps / base[r].rps, 3)}), ${fmt(ns / served)} BPF ns/req, spans ${got}/${served}`);
+  return {
+    rps: w.rps, p99ms: w.p99ms, ratio: w.rps / baseRps,
+    nsPerReq: n > 0 && ns > 0 ? ns / served : NaN,   // NaN (printed "—"): statistics off
+    runsPerReq: n > 0 ? n / served : NaN,
+    completeness: got / served,
+  };
+}
+
+wrk(url); // warm-up
+for (let r = 0; r < rounds; r++) {
+  base.push(wrk(url));
+  const order = HOOKS.map((_, i) => HOOKS[(i + r) % HOOKS.length]);   // rotate: no path always runs first
+  for (const hooks of order) {
+    const run = await withAgent(hooks, base[r].rps);
+    runs.get(hooks)!.push(run);
+    console.error(`round ${r + 1}: base ${fmt(base[r].rps)} req/s, hooks ${hooks} ${fmt(run.rps)} req/s (ratio ${fmt(run.ratio, 3)}), ${fmt(run.nsPerReq)} BPF ns/req, ${fmt(run.runsPerReq, 1)} runs/req, spans/served ${fmt(run.completeness, 4)}`);
+  }
 }
 await nginx.stop();
 await rx.stop();
 
-const b = median(base.map((x) => x.rps)), a = median(withAgent.map((x) => x.rps));
+const b = median(base.map((x) => x.rps));
+const bp99 = median(base.map((x) => x.p99ms));
+const range = (xs: number[], d: number) => `${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}`;
 table(`http receiver overhead (${mode}) — nginx 1 KB file, wrk -t1 -c16 -d${seconds}s, ${rounds} alternated rounds, medians (${machine()})`,
-  ['', 'req/s', 'p99 latency', 'BPF ns/request', 'BPF runs/request', 'spans/requests'],
+  ['', 'req/s', 'p99 latency', 'ratio (median, range of rounds)', 'BPF ns/request', 'BPF runs/request', 'spans/requests'],
   [
-    ['without agent', fmt(b), `${fmt(median(base.map((x) => x.p99ms)), 2)} ms`, '—', '—', '—'],
-    ['with agent', fmt(a), `${fmt(median(withAgent.map((x) => x.p99ms)), 2)} ms`, fmt(median(nsPerReq)), fmt(median(runsPerReq), 1), fmt(median(completeness), 4)],
-    ['ratio', fmt(a / b, 3), fmt(median(withAgent.map((x) => x.p99ms)) / median(base.map((x) => x.p99ms)), 2), '', '', ''],
+    ['without agent', fmt(b), `${fmt(bp99, 2)} ms`, '—', '—', '—', '—'],
+    ...[...runs].map(([hooks, rs]) => [
+      `with agent, hooks: ${hooks}`, fmt(median(rs.map((x) => x.rps))), `${fmt(median(rs.map((x) => x.p99ms)), 2)} ms`,
+      `${fmt(median(rs.map((x) => x.ratio)), 3)} (${range(rs.map((x) => x.ratio), 3)})`,
+      fmt(median(rs.map((x) => x.nsPerReq))), fmt(median(rs.map((x) => x.runsPerReq)), 1), fmt(median(rs.map((x) => x.completeness)), 4),
+    ]),
   ]);
 process.exit(0);
