@@ -13,7 +13,8 @@ function config(endpoint: string, hooks: string): string {
     rate_limit: { records_per_second: 1000 }
     watch: [{ syscalls: [openat], errnos: [ENOENT], category: file }]
 exporters:
-  otlp: { endpoint: ${endpoint}, tls: { insecure: true } }
+  # a large queue: the agent traces every HTTP exchange on the host (other tests and benchmarks too)
+  otlp: { endpoint: ${endpoint}, tls: { insecure: true }, sending_queue: { queue_size: 500000 } }
 processors:
   batch: { timeout: 100ms }
 service:
