@@ -10,6 +10,8 @@
 // test OtlpReceiver instead, which decodes every span with protobufjs (~30 µs of CPU per span on
 // the same 2 cores: that is how the first figures in BENCHMARKS.md were taken). Before each measured
 // round the new agent gets WARMUP seconds (default 2) of the same load, unmeasured (JIT warm-up).
+//   KOTEL_BENCH_HOOKS=sock,syscalls: one agent run per capture path in every round (the http
+//   receiver's `hooks` setting; default auto), alternated with the baseline, rotating the order.
 import { execFileSync } from 'node:child_process';
 import { OtlpReceiver, startAgent, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, sleep, machine } from './lib.ts';
 import { startNginx } from '../test/e2e/http-fixtures/helpers.ts';
@@ -25,10 +27,11 @@ const WARMUP_S = Number(process.env.WARMUP ?? 2);
 
 // BPF_STATS=1: the kernel's run-time statistics on, to report BPF ns/request (they slow every hook run).
 const BPF_STATS = process.env.BPF_STATS === '1';
+const HOOKS = (process.env.KOTEL_BENCH_HOOKS ?? 'auto').split(',');
 
-function config(endpoint: string, spansEndpoint: string): string {
+function config(endpoint: string, spansEndpoint: string, hooks: string): string {
   return `receivers:
-  http: {}
+  http: { hooks: ${hooks} }
 exporters:
   otlp:
     endpoint: ${endpoint}
@@ -68,16 +71,12 @@ async function nginxSpans(): Promise<number> {
   if (sink) return (await sink.counts()).byKey['nginx 2'] ?? 0;
   return rx.spans().filter((s) => s.kind === 2 && s.resource['process.executable.name'] === 'nginx').length;
 }
+interface Run { rps: number; p99ms: number; ratio: number; nsPerReq: number; runsPerReq: number; completeness: number; agentUsPerReq: number }
 const base: Array<{ rps: number; p99ms: number }> = [];
-const withAgent: Array<{ rps: number; p99ms: number }> = [];
-const nsPerReq: number[] = [];
-const runsPerReq: number[] = [];
-const completeness: number[] = [];
-const agentUsPerReq: number[] = [];
-wrk(url); // warm-up
-for (let r = 0; r < rounds; r++) {
-  base.push(wrk(url));
-  const agent = await startAgent(config(rx.grpcEndpoint, spansEndpoint));
+const runs = new Map<string, Run[]>(HOOKS.map((h) => [h, []]));
+
+async function withAgent(hooks: string, baseRps: number): Promise<Run> {
+  const agent = await startAgent(config(rx.grpcEndpoint, spansEndpoint, hooks));
   if (WARMUP_S > 0) {
     // A running agent is warm: compile its hot paths (JIT) before measuring, and let that traffic drain.
     const logAtWarmup = nginx.accessLog().length;
@@ -95,12 +94,9 @@ for (let r = 0; r < rounds; r++) {
   const cpu0 = cpuSecondsPrecise(pid);
   const w = wrk(url);
   const progs1 = bpfProgsOf(pid);
-  withAgent.push(w);
   const served = nginx.accessLog().length - logBefore;
-  const ns = progs1.reduce((a, p) => a + (p.run_time_ns ?? 0), 0) - progs0.reduce((a, p) => a + (p.run_time_ns ?? 0), 0);
-  const runs = progs1.reduce((a, p) => a + (p.run_cnt ?? 0), 0) - progs0.reduce((a, p) => a + (p.run_cnt ?? 0), 0);
-  nsPerReq.push(runs > 0 && ns > 0 ? ns / served : NaN);  // NaN (printed "—"): statistics off
-  runsPerReq.push(runs > 0 ? runs / served : NaN);
+  const ns = progs1.reduce((n, p) => n + (p.run_time_ns ?? 0), 0) - progs0.reduce((n, p) => n + (p.run_time_ns ?? 0), 0);
+  const count = progs1.reduce((n, p) => n + (p.run_cnt ?? 0), 0) - progs0.reduce((n, p) => n + (p.run_cnt ?? 0), 0);
   const deadline = Date.now() + (mode === 'traces' ? 60_000 : 0);
   let got = 0;
   while (Date.now() < deadline) {
@@ -111,23 +107,43 @@ for (let r = 0; r < rounds; r++) {
   }
   // Until every span of the round is exported: the export work of the round's spans is all counted.
   const agentCpu = cpuSecondsPrecise(pid) - cpu0;
-  completeness.push(got / served);
-  agentUsPerReq.push(agentCpu * 1e6 / served);
   await agent.stop();
   rx.clear();
-  console.error(`round ${r + 1}: base ${fmt(base[r].rps)} req/s, agent ${fmt(w.rps)} req/s (ratio ${fmt(w.rps / base[r].rps, 3)}), ${fmt(ns / served)} BPF ns/req, spans ${got}/${served}, agent ${fmt(agentCpu * 1e6 / served, 2)} µs CPU/req`);
+  return {
+    rps: w.rps, p99ms: w.p99ms, ratio: w.rps / baseRps,
+    nsPerReq: count > 0 && ns > 0 ? ns / served : NaN,   // NaN (printed "—"): statistics off
+    runsPerReq: count > 0 ? count / served : NaN,
+    completeness: got / served,
+    agentUsPerReq: agentCpu * 1e6 / served,
+  };
+}
+
+wrk(url); // warm-up
+for (let r = 0; r < rounds; r++) {
+  base.push(wrk(url));
+  const order = HOOKS.map((_, i) => HOOKS[(i + r) % HOOKS.length]);   // rotate: no path always runs first
+  for (const hooks of order) {
+    const run = await withAgent(hooks, base[r].rps);
+    runs.get(hooks)!.push(run);
+    console.error(`round ${r + 1}: base ${fmt(base[r].rps)} req/s, hooks ${hooks} ${fmt(run.rps)} req/s (ratio ${fmt(run.ratio, 3)}), ${fmt(run.nsPerReq)} BPF ns/req, spans/served ${fmt(run.completeness, 4)}, agent ${fmt(run.agentUsPerReq, 2)} µs CPU/req`);
+  }
 }
 await nginx.stop();
 await rx.stop();
 sink?.stop();
 
-console.error(`round ratios: ${base.map((x, i) => fmt(withAgent[i].rps / x.rps, 3)).join(', ')}`);
-const b = median(base.map((x) => x.rps)), a = median(withAgent.map((x) => x.rps));
+const b = median(base.map((x) => x.rps));
+const bp99 = median(base.map((x) => x.p99ms));
+const range = (xs: number[], d: number) => `${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}`;
 table(`http receiver overhead (${mode}${samplerArg === undefined ? '' : `, traceidratio ${samplerArg}`}; agent warm-up ${WARMUP_S} s; spans into ${decodeSink ? 'the in-process protobufjs receiver' : 'the count sink process'}) — nginx 1 KB file, wrk -t1 -c16 -d${seconds}s, ${rounds} alternated rounds, medians (${machine()})`,
-  ['', 'req/s', 'p99 latency', 'BPF ns/request', 'BPF runs/request', 'agent process µs CPU/request (until its spans are exported)', 'spans/requests'],
+  ['', 'req/s', 'p99 latency', 'ratio (median, range of rounds)', 'BPF ns/request', 'BPF runs/request', 'agent process µs CPU/request (until its spans are exported)', 'spans/requests'],
   [
-    ['without agent', fmt(b), `${fmt(median(base.map((x) => x.p99ms)), 2)} ms`, '—', '—', '—', '—'],
-    ['with agent', fmt(a), `${fmt(median(withAgent.map((x) => x.p99ms)), 2)} ms`, fmt(median(nsPerReq)), fmt(median(runsPerReq), 1), fmt(median(agentUsPerReq), 2), fmt(median(completeness), 4)],
-    ['ratio', fmt(a / b, 3), fmt(median(withAgent.map((x) => x.p99ms)) / median(base.map((x) => x.p99ms)), 2), '', '', '', ''],
+    ['without agent', fmt(b), `${fmt(bp99, 2)} ms`, '—', '—', '—', '—', '—'],
+    ...[...runs].map(([hooks, rs]) => [
+      `with agent, hooks: ${hooks}`, fmt(median(rs.map((x) => x.rps))), `${fmt(median(rs.map((x) => x.p99ms)), 2)} ms`,
+      `${fmt(median(rs.map((x) => x.ratio)), 3)} (${range(rs.map((x) => x.ratio), 3)})`,
+      fmt(median(rs.map((x) => x.nsPerReq))), fmt(median(rs.map((x) => x.runsPerReq)), 1),
+      fmt(median(rs.map((x) => x.agentUsPerReq)), 2), fmt(median(rs.map((x) => x.completeness)), 4),
+    ]),
   ]);
 process.exit(0);

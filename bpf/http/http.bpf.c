@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* HTTP/1.x exchanges from socket I/O, without kprobes: tp_btf on sock:sock_send_length and
  * sock:sock_recv_length (socket I/O only, after the copy, with the byte count); the syscall's
- * user buffer comes from the task's saved registers. Requests and responses are paired per
+ * user buffer comes from the task's saved registers. Where those tracepoints are missing, the
+ * same pairing runs from syscall exits (see "Fallback" below). Requests and responses are paired per
  * connection in socket storage, and one ring-buffer record leaves per completed exchange. */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -39,6 +40,7 @@ const volatile __u32 self_tgid = 0;
 const volatile __u32 req_head_size = HTTP_HEAD_MAX;
 const volatile __u32 resp_head_size = HTTP_HEAD_MAX;
 const volatile __u8 tls_enabled = 0;     /* SSL uprobes attached: learn which socket carries which SSL* */
+const volatile __u8 no_loop_helper = 0;  /* tests: scan with the bounded loop kernels before 5.17 (no bpf_loop) get */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -142,11 +144,10 @@ static __always_inline struct pt_regs *task_regs(struct task_struct *task)
 	return (struct pt_regs *)bpf_task_pt_regs(task);
 }
 
-/* Resolves the user buffers of the current read/write-family syscall. */
-static __always_inline int current_io(struct pt_regs *regs, __u64 ret, struct io *io)
+/* Resolves the user buffers of a read/write-family syscall from its number and arguments
+ * (a1, a2: the second and third; the first, the fd, is not needed here). */
+static __always_inline int syscall_io(__u64 nr, __u64 a1, __u64 a2, __u64 ret, struct io *io)
 {
-	__u64 nr = BPF_CORE_READ(regs, orig_ax);
-	__u64 a1 = BPF_CORE_READ(regs, si), a2 = BPF_CORE_READ(regs, dx);
 	struct iovec iov[2];
 	struct user_msghdr msg;
 	__u64 cnt;
@@ -180,6 +181,12 @@ static __always_inline int current_io(struct pt_regs *regs, __u64 ret, struct io
 	if (cnt > 1 && bpf_probe_read_user(&iov[1], sizeof(iov[1]), (void *)(a1 + (cnt - 1) * sizeof(struct iovec))) == 0)
 		io->end = (__u64)iov[1].iov_base + iov[1].iov_len;
 	return 0;
+}
+
+/* Resolves the user buffers of the current read/write-family syscall from the task's registers. */
+static __always_inline int current_io(struct pt_regs *regs, __u64 ret, struct io *io)
+{
+	return syscall_io(BPF_CORE_READ(regs, orig_ax), BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx), ret, io);
 }
 
 /* State of one scan over the window (bpf_loop context). */
@@ -252,6 +259,17 @@ static long scan_step(__u64 index, void *data)
 	return 0;
 }
 
+/* One step of the scan as a global function: verified once, so the bounded loop below costs the
+ * verifier 64 calls instead of 64 copies of the step. */
+__noinline int scan_step_g(struct http_scratch *s, __u32 index, __u32 n, __u32 multi)
+{
+	struct scan_ctx sc = { .s = s, .n = n, .multi = multi };
+
+	if (!s)
+		return 1;
+	return scan_step(index, &sc);
+}
+
 /* Finds the head's end and the headers kotel needs, in one pass over the window. With `multi`,
  * body-less heads followed by another request (pipelining) are all found, up to HTTP_PIPELINE. */
 static __always_inline void scan_head(struct http_scratch *s, __u32 n, __u32 multi)
@@ -263,7 +281,15 @@ static __always_inline void scan_head(struct http_scratch *s, __u32 n, __u32 mul
 	s->te_pos = 0;
 	s->tp_pos = 0;
 	s->nseg = 0;
-	bpf_loop(HTTP_WINDOW / 8, scan_step, &sc, 0);
+	if (!no_loop_helper && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)) {
+		bpf_loop(HTTP_WINDOW / 8, scan_step, &sc, 0);
+		return;
+	}
+	/* before 5.17 (e.g. 5.15 LTS): the same steps in a bounded loop, verified per iteration */
+	for (__u32 i = 0; i < HTTP_WINDOW / 8; i++) {
+		if (scan_step_g(s, i, n, multi))
+			break;
+	}
 }
 
 static __always_inline __s64 parse_content_length(struct http_scratch *s, __u32 n)
@@ -717,14 +743,13 @@ static __always_inline void end_conn(struct http_conn *c, bool half)
 	}
 }
 
-/* The 4-tuple of a TLS connection, from a socket pointer that may be untrusted (probe reads). */
-static __always_inline void tls_bind(struct http_conn *c, struct http_tls_key *key, struct sock *sk)
+/* The 4-tuple from a socket pointer that may be untrusted (probe reads). */
+static __always_inline bool fill_tuple_probed(struct http_conn *c, struct sock *sk)
 {
 	__u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
-	__u64 addr = (__u64)sk;
 
 	if (family != AF_INET && family != AF_INET6)
-		return;
+		return false;
 	c->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
 	c->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (family == AF_INET) {
@@ -738,6 +763,16 @@ static __always_inline void tls_bind(struct http_conn *c, struct http_tls_key *k
 		BPF_CORE_READ_INTO(&c->raddr, sk, __sk_common.skc_v6_daddr);
 	}
 	c->family = family;   /* last: a non-zero family means the tuple is known */
+	return true;
+}
+
+/* Binds a TLS connection to its socket: the 4-tuple, and the socket's close ends it. */
+static __always_inline void tls_bind(struct http_conn *c, struct http_tls_key *key, struct sock *sk)
+{
+	__u64 addr = (__u64)sk;
+
+	if (!fill_tuple_probed(c, sk))
+		return;
 	if (bpf_map_update_elem(&tls_by_sk, &addr, key, BPF_ANY))
 		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
 }
@@ -873,6 +908,191 @@ int BPF_PROG(sock_state_btf, struct sock *sk, int oldstate, int newstate)
 	else if (tls_enabled)
 		tls_sock_closed(sk, newstate);
 	return 0;
+}
+
+/* ---- Fallback for kernels without sock:sock_send_length/sock_recv_length (added in 6.3) ----
+ * The same pairing from syscall exits: raw_tp (or the classic tracepoint) raw_syscalls/sys_exit,
+ * where the arguments are still in the saved registers (x86_64: di = fd, si = buf, dx = len,
+ * orig_ax = nr). The socket comes from the task's fd table; per-connection state is kept in an
+ * LRU hash keyed by the socket's address (not by (tgid, fd): dup'd fds, fds shared between
+ * processes and threads, and reads and writes on two threads all meet on one socket), and
+ * deleted when the socket reaches TCP_CLOSE, so a reused fd, or a reused socket address, starts
+ * clean. inet_sock_set_state (4.16) ends connections as on the sock path. */
+
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);      /* set from the config (max_connections) */
+	__type(key, __u64);             /* struct sock address */
+	__type(value, struct http_conn);
+} sk_conns SEC(".maps");
+
+/* Saved user registers from r10 to di (x86_64 pt_regs order), read in one probe read. */
+struct sys_args {
+	__u64 r10, r9, r8, ax, cx, dx, si, di;
+};
+
+/* Direction of a syscall kotel follows: 1 sends, 0 receives, -1 not followed. */
+static __always_inline int sys_direction(__u64 nr)
+{
+	switch (nr) {
+	case NR_write: case NR_writev: case NR_sendto: case NR_sendmsg: case NR_sendfile:
+		return 1;
+	case NR_read: case NR_readv: case NR_recvfrom: case NR_recvmsg:
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/* The socket behind `fd` of the current task, or NULL when it is not a socket:
+ * task->files->fdt->fd[fd] -> file; S_IFSOCK in f_inode->i_mode; private_data -> socket -> sk. */
+static __always_inline struct sock *fd_sock(struct task_struct *task, __u64 fd)
+{
+	struct files_struct *files = task->files;
+	struct fdtable *fdt;
+	struct file *file = NULL;
+	struct socket *sock;
+	struct inode *inode;
+	struct file **fds;
+	__u16 mode;
+
+	if (!files)
+		return NULL;
+	fdt = BPF_CORE_READ(files, fdt);
+	if (!fdt || fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	if (bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]) || !file)
+		return NULL;
+	inode = BPF_CORE_READ(file, f_inode);
+	mode = BPF_CORE_READ(inode, i_mode);
+	if ((mode & S_IFMT) != S_IFSOCK)
+		return NULL;
+	sock = BPF_CORE_READ(file, private_data);
+	return BPF_CORE_READ(sock, sk);
+}
+
+static __always_inline int sys_exit_io(__u64 regs, __u64 nr, long ret, int dir)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct http_scratch *s;
+	struct sys_args a;
+	struct http_conn *c;
+	struct io io = {};
+	struct sock *sk;
+	__u32 zero = 0, tgid, tid;
+	__u64 key, w = 0;
+	bool have_io, sending = dir == 1;
+	__u16 proto, family;
+
+	if (skip_task(task, &tgid, &tid))
+		return 0;
+	if (bpf_probe_read_kernel(&a, sizeof(a), (void *)(regs + __builtin_offsetof(struct pt_regs, r10))))
+		return 0;
+	/* a peek leaves the data for the next read (recvfrom: flags in r10; recvmsg: in dx) */
+	if ((nr == NR_recvfrom && (a.r10 & MSG_PEEK)) || (nr == NR_recvmsg && (a.dx & MSG_PEEK)))
+		return 0;
+	sk = fd_sock(task, a.di);
+	if (!sk)
+		return 0;
+	proto = BPF_CORE_READ_BITFIELD_PROBED(sk, sk_protocol);
+	family = BPF_CORE_READ(sk, __sk_common.skc_family);
+	if (proto != IPPROTO_TCP || (family != AF_INET && family != AF_INET6))
+		return 0;
+	have_io = syscall_io(nr, a.si, a.dx, (__u64)ret, &io) == 0;
+
+	key = (__u64)sk;
+	c = bpf_map_lookup_elem(&sk_conns, &key);
+	if (!c) {
+		/* protocol detection before any map update: only a request opens an exchange */
+		if (!have_io || io.len < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf) || !is_method(w)) {
+			if (tls_enabled)
+				tls_note_socket(sk, sending, tgid, tid);   /* encrypted bytes end here */
+			return 0;
+		}
+		c = bpf_map_lookup_elem(&conn_zero, &zero);
+		if (!c || bpf_map_update_elem(&sk_conns, &key, c, BPF_NOEXIST)) {
+			kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
+			return 0;
+		}
+		c = bpf_map_lookup_elem(&sk_conns, &key);
+		if (!c)
+			return 0;
+		c->role = sending ? HTTP_ROLE_CLIENT : HTTP_ROLE_SERVER;
+		c->tgid = tgid;
+		fill_tuple_probed(c, sk);
+	}
+	s = bpf_map_lookup_elem(&scratch, &zero);
+	if (!s)
+		return 0;
+	on_data(c, s, &io, have_io, sending, tid, bpf_ktime_get_ns());
+	return 0;
+}
+
+/* raw_tp sys_exit(struct pt_regs *regs, long ret): fires for every syscall, so the free tests
+ * (return value, then the number: one 8-byte read) come before anything else. */
+SEC("raw_tracepoint/sys_exit")
+int sys_exit_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	long ret = (long)ctx->args[1];
+	__u64 regs = ctx->args[0], nr = 0;
+	int dir;
+
+	if (ret <= 0)
+		return 0;
+	if (bpf_probe_read_kernel(&nr, sizeof(nr), (void *)(regs + __builtin_offsetof(struct pt_regs, orig_ax))))
+		return 0;
+	if (nr >= 512 || (dir = sys_direction(nr)) < 0)
+		return 0;
+	return sys_exit_io(regs, nr, ret, dir);
+}
+
+/* Classic tracepoint raw_syscalls/sys_exit: the number is in the record, the registers are the task's. */
+SEC("tracepoint/raw_syscalls/sys_exit")
+int sys_exit_tp(struct trace_event_raw_sys_exit *ctx)
+{
+	long ret = ctx->ret;
+	__u64 nr = ctx->id;
+	int dir;
+
+	if (ret <= 0 || nr >= 512 || (dir = sys_direction(nr)) < 0)
+		return 0;
+	return sys_exit_io((__u64)task_regs(bpf_get_current_task_btf()), nr, ret, dir);
+}
+
+/* A close ends what is still open; at TCP_CLOSE the state goes (the socket address may be reused). */
+static __always_inline int sys_sock_state(__u64 addr, int newstate)
+{
+	struct http_conn *c;
+
+	if (newstate != TCP_CLOSE && newstate != TCP_FIN_WAIT1 && newstate != TCP_CLOSE_WAIT)
+		return 0;
+	c = bpf_map_lookup_elem(&sk_conns, &addr);
+	if (c) {
+		end_conn(c, newstate == TCP_CLOSE_WAIT);
+		if (newstate == TCP_CLOSE)
+			bpf_map_delete_elem(&sk_conns, &addr);
+	} else if (tls_enabled) {
+		tls_sock_closed((struct sock *)addr, newstate);
+	}
+	return 0;
+}
+
+SEC("raw_tracepoint/inet_sock_set_state")
+int sock_state_raw(struct bpf_raw_tracepoint_args *ctx)
+{
+	return sys_sock_state(ctx->args[0], (int)ctx->args[2]);
+}
+
+SEC("tracepoint/sock/inet_sock_set_state")
+int sock_state_tp(struct trace_event_raw_inet_sock_set_state *ctx)
+{
+	if (ctx->protocol != IPPROTO_TCP)
+		return 0;
+	return sys_sock_state((__u64)ctx->skaddr, ctx->newstate);
 }
 
 /* HTTPS: uprobes on OpenSSL's SSL_read/SSL_write (ssl, buf, num) and SSL_read_ex/SSL_write_ex

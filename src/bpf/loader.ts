@@ -18,6 +18,8 @@ export interface HookVariant {
   programs: string[];
   /** Kernel objects this variant needs: a tp_btf typedef (`btf_trace_<tp>`) or a tracefs event dir. */
   tracepoint: string;  // e.g. 'raw_syscalls/sys_exit' (category/name) or 'sys_exit' for raw ones
+  /** What the variant attaches to, for `kotel check` (default: the receiver's label). */
+  label?: string;
 }
 
 export interface LoadRequest {
@@ -32,8 +34,8 @@ export interface LoadRequest {
   maxEntries?: Record<string, number>;
   /** Programs not attached by a variant (e.g. uprobes the receiver attaches itself) left unloaded. */
   skipPrograms?: string[];
-  /** Called after open, before load: map sizes from the config. */
-  beforeLoad?: (obj: BpfObject) => void;
+  /** Called after open, before load: map sizes from the config (they may depend on the variant). */
+  beforeLoad?: (obj: BpfObject, variant: HookVariant) => void;
   /** Called after load, before attach: fill config maps. */
   beforeAttach?: (obj: BpfObject) => void;
 }
@@ -99,7 +101,7 @@ export function loadAndAttach(req: LoadRequest): LoadedProgram {
       for (const [name, value] of Object.entries(req.globals ?? {})) obj.setGlobal(name, value);
       useSharedMaps(obj, req.sharedMaps ?? []);
       for (const [name, n] of Object.entries(req.maxEntries ?? {})) obj.map(name).setMaxEntries(n);
-      req.beforeLoad?.(obj);
+      req.beforeLoad?.(obj, variant);
       obj.load();
       req.beforeAttach?.(obj);
       for (const p of variant.programs) obj.attach(p);

@@ -20,7 +20,7 @@ export function hookChecks(o: HookCheckOptions): CheckItem[] {
   const candidates = !o.force || o.force === 'auto' ? o.variants : o.variants.filter((v) => v.kind === o.force);
   const items: CheckItem[] = candidates.map((v) => {
     const missing = variantAvailable(v);
-    return { what: `hook ${v.kind} ${o.label}`, ok: !missing, detail: missing ?? 'available' };
+    return { what: `hook ${v.kind} ${v.label ?? o.label}`, ok: !missing, detail: missing ?? 'available' };
   });
   const path = objectPath(o.object);
   items.push({ what: 'BPF object', ok: existsSync(path), detail: path, fix: 'bash scripts/setup.sh' });

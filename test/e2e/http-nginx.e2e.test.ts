@@ -8,7 +8,7 @@ import { httpConfig, startNginx, startNodeServer, type Nginx, type NodeServer } 
 
 const spansOf = (rx: OtlpReceiver, pid: number, kind: number) => rx.spans().filter((s: Span) => s.resource['process.pid'] === pid && s.kind === kind && !String(s.attributes['url.path']).startsWith('/__ready') && s.attributes['url.path'] !== '/count');
 
-describe('e2e: http receiver with nginx (static, reverse proxy, wrk)', function () {
+for (const hooks of ['sock', 'syscalls'] as const) describe(`e2e: http receiver with nginx (static, reverse proxy, wrk), hooks: ${hooks}`, function () {
   this.timeout(180_000);
   let rx: OtlpReceiver;
   let agent: AgentProcess;
@@ -17,7 +17,7 @@ describe('e2e: http receiver with nginx (static, reverse proxy, wrk)', function 
 
   before(async () => {
     rx = await OtlpReceiver.start({ httpPort: null });
-    agent = await startAgent(httpConfig(rx.grpcEndpoint));
+    agent = await startAgent(httpConfig(rx.grpcEndpoint, `{ hooks: ${hooks} }`));
     upstream = await startNodeServer();
     nginx = await startNginx(upstream.port);
   });

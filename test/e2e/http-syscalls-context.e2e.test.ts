@@ -6,14 +6,15 @@ import { execFileSync } from 'node:child_process';
 import type { LogRecord } from '../support/otlp-receiver.ts';
 import { useHttpSuite } from './http-fixtures/helpers.ts';
 
-function config(endpoint: string): string {
+function config(endpoint: string, hooks: string): string {
   return `receivers:
-  http: {}
+  http: { hooks: ${hooks} }
   syscalls:
     rate_limit: { records_per_second: 1000 }
     watch: [{ syscalls: [openat], errnos: [ENOENT], category: file }]
 exporters:
-  otlp: { endpoint: ${endpoint}, tls: { insecure: true } }
+  # a large queue: the agent traces every HTTP exchange on the host (other tests and benchmarks too)
+  otlp: { endpoint: ${endpoint}, tls: { insecure: true }, sending_queue: { queue_size: 500000 } }
 processors:
   batch: { timeout: 100ms }
 service:
@@ -26,9 +27,11 @@ service:
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_ID = '00f067aa0ba902b7';
 
-describe('e2e: failed syscalls inside an HTTP request join its trace', function () {
+// Both http capture paths keep the per-thread context the same way (the fallback hooks the same
+// sys_exit as the syscalls receiver).
+for (const hooks of ['sock', 'syscalls'] as const) describe(`e2e: failed syscalls inside an HTTP request join its trace, http hooks: ${hooks}`, function () {
   this.timeout(120_000);
-  const suite = useHttpSuite(config);
+  const suite = useHttpSuite((endpoint) => config(endpoint, hooks));
 
   const failureLog = (path: string) => (l: LogRecord) =>
     l.resource['process.pid'] === suite.server.pid && l.attributes['file.path'] === path;

@@ -20,14 +20,15 @@ const NODE20 = '/usr/bin/node';
 const KOTEL = new URL('../../bin/kotel.js', import.meta.url).pathname;
 // Listed on purpose: a binary without OpenSSL symbols and a missing one are reported, not fatal.
 const NOT_PROBEABLE = ['/usr/bin/curl', '/nonexistent/bin/node'];
-const TLS_SETTINGS = `{ tls: { binaries: [${[process.execPath, ...NOT_PROBEABLE].join(', ')}] } }`;
+const tlsSettings = (hooks: string) => `{ hooks: ${hooks}, tls: { binaries: [${[process.execPath, ...NOT_PROBEABLE].join(', ')}] } }`;
 // /__ready (startup probe) and /count (reading the server's counter) are not counted requests.
 const counted = (s: Span) => !String(s.attributes['url.path']).startsWith('/__ready') && s.attributes['url.path'] !== '/count';
 const spansOf = (rx: OtlpReceiver, pid: number, kind: number) => rx.spans().filter((s: Span) => s.resource['process.pid'] === pid && s.kind === kind && counted(s));
 const onPort = (rx: OtlpReceiver, port: number) => rx.spans().filter((s) => s.attributes['server.port'] === port || s.attributes['network.peer.port'] === port);
 const curlSpans = (rx: OtlpReceiver, port: number) => rx.spans().filter((s) => s.kind === CLIENT && s.resource['process.executable.name'] === 'curl' && s.attributes['server.port'] === port && counted(s));
 
-describe('e2e: http receiver over HTTPS (OpenSSL uprobes: libssl.so.3 and node)', function () {
+// The TLS socket binding learns from socket I/O: on the sock tracepoints and on the syscall fallback.
+for (const hooks of ['sock', 'syscalls'] as const) describe(`e2e: http receiver over HTTPS (OpenSSL uprobes: libssl.so.3 and node), hooks: ${hooks}`, function () {
   this.timeout(120_000);
   let rx: OtlpReceiver;
   let agent: AgentProcess;
@@ -38,7 +39,7 @@ describe('e2e: http receiver over HTTPS (OpenSSL uprobes: libssl.so.3 and node)'
     if (!existsSync(NODE20) || !existsSync(PYTHON)) this.skip();
     rx = await OtlpReceiver.start({ httpPort: null });
     // Default discovery finds libssl.so.3 and the system node; this test's node 24 is listed.
-    agent = await startAgent(httpConfig(rx.grpcEndpoint, TLS_SETTINGS));
+    agent = await startAgent(httpConfig(rx.grpcEndpoint, tlsSettings(hooks)));
     nginx = await startNginxTls();
     server = await startNodeHttpsServer(selfSignedCert());
   });
@@ -62,7 +63,7 @@ describe('e2e: http receiver over HTTPS (OpenSSL uprobes: libssl.so.3 and node)'
 
   it('kotel check lists the TLS uprobes; files it cannot probe do not fail the receiver', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kotel-cfg-'));
-    writeFileSync(join(dir, 'c.yaml'), httpConfig('http://127.0.0.1:4317', TLS_SETTINGS));
+    writeFileSync(join(dir, 'c.yaml'), httpConfig('http://127.0.0.1:4317', tlsSettings(hooks)));
     const { stdout } = await promisify(execFile)(process.execPath, [KOTEL, 'check', '--config', join(dir, 'c.yaml')], { encoding: 'utf8' });
     assert.match(stdout, /receiver http: can run/);
     assert.match(stdout, /ok\s+TLS uprobes \S*libssl\.so\.3: ssl_read_internal \(SSL_read, SSL_read_ex\), ssl_write_internal \(SSL_write, SSL_write_ex\), SSL_shutdown, SSL_free/);

@@ -12,7 +12,19 @@ const serverSpans = (rx: OtlpReceiver, pid: number) => rx.spans().filter((s) => 
 const clientSpans = (rx: OtlpReceiver, pid: number) => rx.spans().filter((s) => s.resource['process.pid'] === pid && s.kind === 3);
 const ms = (s: Span) => Number(s.endTimeUnixNano - s.startTimeUnixNano) / 1e6;
 
-describe('e2e: http receiver (node server, curl, raw sockets)', function () {
+// Every capture path must give the same exact counts: the sock tracepoints (6.3+), the
+// syscall-exit fallback for older kernels, and that fallback as a kernel before 5.17 runs it
+// (classic tracepoint, the bounded-loop scan instead of bpf_loop).
+const PATHS: Array<{ name: string; settings: string; env: Record<string, string>; ready: RegExp }> = [
+  { name: 'hooks: sock', settings: '{ hooks: sock }', env: {}, ready: /ready: receivers http\(tp_btf\/sock_send_length\+sock_recv_length\)/ },
+  { name: 'hooks: syscalls', settings: '{ hooks: syscalls }', env: {}, ready: /ready: receivers http\(raw_tp\/sys_exit\+inet_sock_set_state\)/ },
+  {
+    name: 'hooks: syscalls, hook: tracepoint, no bpf_loop', settings: '{ hooks: syscalls, hook: tracepoint }',
+    env: { KOTEL_TEST_NO_BPF_LOOP: '1' }, ready: /ready: receivers http\(tracepoint\/sys_exit\+inet_sock_set_state\)/,
+  },
+];
+
+for (const path of PATHS) describe(`e2e: http receiver (node server, curl, raw sockets), ${path.name}`, function () {
   this.timeout(120_000);
   let rx: OtlpReceiver;
   let agent: AgentProcess;
@@ -20,7 +32,7 @@ describe('e2e: http receiver (node server, curl, raw sockets)', function () {
 
   before(async () => {
     rx = await OtlpReceiver.start({ httpPort: null });
-    agent = await startAgent(httpConfig(rx.grpcEndpoint));
+    agent = await startAgent(httpConfig(rx.grpcEndpoint, path.settings), path.env);
     server = await startNodeServer();
   });
 
@@ -31,8 +43,8 @@ describe('e2e: http receiver (node server, curl, raw sockets)', function () {
     assert.equal(code, 0, `agent exit code; stderr:\n${agent?.stderr()}`);
   });
 
-  it('prints a ready line naming the sock tracepoints', () => {
-    assert.match(agent.stderr(), /ready: receivers http\(tp_btf\/sock_send_length\+sock_recv_length\)/);
+  it('prints a ready line naming the hooks', () => {
+    assert.match(agent.stderr(), path.ready);
   });
 
   it('curl over one keep-alive connection: one server and one client span per request, templated names, statuses', async () => {
@@ -128,6 +140,48 @@ describe('e2e: http receiver (node server, curl, raw sockets)', function () {
     assert.equal(s.name, 'GET /slow');
     assert.equal(s.status.code, 2);
     assert.equal(s.attributes['error.type'], 'connection_closed');
+  });
+
+  it('fd and socket reuse: sequential connections, alternately completed and reset mid-exchange, never inherit state', async () => {
+    const before = serverSpans(rx, server.pid).length;
+    const ports: number[] = [];
+    const n = 30;
+    for (let i = 0; i < n; i++) {
+      // The server's accept returns the lowest free fd: every connection reuses the last one's
+      // fd (and, freed and reallocated, most likely its socket's address).
+      await new Promise<void>((resolve, reject) => {
+        const sock = connect(server.port, '127.0.0.1', () => {
+          ports.push(sock.localPort!);
+          if (i % 2 === 0) {
+            sock.write(`GET /reuse/${i}/done HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n`);
+          } else {
+            sock.write(`GET /slow/reuse/${i} HTTP/1.1\r\nHost: a\r\n\r\n`);
+            setTimeout(() => { sock.resetAndDestroy(); resolve(); }, 30);
+          }
+        });
+        sock.on('error', reject);
+        sock.on('data', () => {});
+        sock.on('end', () => resolve());
+      });
+    }
+    await rx.waitFor(() => serverSpans(rx, server.pid).length >= before + n, { timeoutMs: 15_000, what: `${n} reuse spans` });
+    await new Promise((r) => setTimeout(r, 300));   // a stale pairing would add spans late
+    const spans = serverSpans(rx, server.pid).slice(before);
+    assert.equal(spans.length, n);
+    const byPort = new Map(spans.map((s) => [s.attributes['network.peer.port'], s]));
+    for (let i = 0; i < n; i++) {
+      const s = byPort.get(ports[i]);
+      assert.ok(s, `a span for connection ${i} (port ${ports[i]})`);
+      if (i % 2 === 0) {
+        assert.equal(s.attributes['url.path'], `/reuse/${i}/done`);
+        assert.equal(s.attributes['http.response.status_code'], 200);
+        assert.equal(s.status.code, 0);
+      } else {
+        assert.equal(s.attributes['url.path'], `/slow/reuse/${i}`);
+        assert.equal(s.attributes['error.type'], 'connection_closed');
+        assert.equal(s.attributes['http.response.status_code'], undefined);
+      }
+    }
   });
 
   it('http.server.request.duration counts every request', async () => {

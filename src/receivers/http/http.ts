@@ -4,7 +4,7 @@ import type { HrTime } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import { RingReader, forEachRecord } from '../../../native/index.ts';
-import { loadAndAttach, u8, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { loadAndAttach, ReceiverLoadError, u8, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { THREAD_CTX_MAP } from '../../bpf/shared-maps.ts';
 import { kernelStatsSource, programStatsSource, ringStatsSource } from '../../bpf/telemetry.ts';
 import { resourceMetrics } from '../../pipeline/metric-data.ts';
@@ -26,10 +26,32 @@ import { attachTls, reportRejected, resolveTlsTargets, tlsCandidates, tlsCheckIt
 import { sampleExchange } from './sampling.ts';
 
 const OBJECT = 'http.bpf.o';
-export const HTTP_PROGRAMS = ['sock_send_btf', 'sock_recv_btf', 'sock_state_btf'];
-const VARIANTS: HookVariant[] = [
-  { kind: 'tp_btf', programs: HTTP_PROGRAMS, tracepoint: 'sock/sock_send_length' },
+// Sock tracepoints (6.3+): fire only for socket I/O. Syscall exits: the fallback on older kernels.
+const SOCK_LABEL = 'sock:sock_send_length/sock_recv_length';
+const SYSCALLS_LABEL = 'raw_syscalls/sys_exit + sock:inet_sock_set_state';
+const SOCK_VARIANTS: HookVariant[] = [
+  { kind: 'tp_btf', programs: ['sock_send_btf', 'sock_recv_btf', 'sock_state_btf'], tracepoint: 'sock/sock_send_length', label: SOCK_LABEL },
 ];
+const SYSCALL_VARIANTS: HookVariant[] = [
+  { kind: 'raw_tp', programs: ['sys_exit_raw', 'sock_state_raw'], tracepoint: 'raw_syscalls/sys_exit', label: SYSCALLS_LABEL },
+  { kind: 'tracepoint', programs: ['sys_exit_tp', 'sock_state_tp'], tracepoint: 'raw_syscalls/sys_exit', label: SYSCALLS_LABEL },
+];
+const ALL_PROGRAMS = [...SOCK_VARIANTS, ...SYSCALL_VARIANTS].flatMap((v) => v.programs);
+
+/** The variants `hooks` and `hook` allow, in order of preference. */
+export function httpVariants(hooks: HttpSettings['hooks'], hook: HttpSettings['hook']): HookVariant[] {
+  const family = hooks === 'sock' ? SOCK_VARIANTS : hooks === 'syscalls' ? SYSCALL_VARIANTS : [...SOCK_VARIANTS, ...SYSCALL_VARIANTS];
+  return hook === 'auto' ? family : family.filter((v) => v.kind === hook);
+}
+
+export const isSyscallVariant = (v: HookVariant) => SYSCALL_VARIANTS.includes(v);
+
+const mismatch = (s: HttpSettings) => `hook: ${s.hook} is not a program type of hooks: ${s.hooks} (sock: tp_btf; syscalls: raw_tp, tracepoint)`;
+
+/** What the ready line and `kotel check` name: the program type and the hooks. */
+export function attachedName(v: HookVariant): string {
+  return isSyscallVariant(v) ? `${v.kind}/sys_exit+inet_sock_set_state` : `${v.kind}/sock_send_length+sock_recv_length`;
+}
 const SCOPE = receiverScope('http');
 const RETIRE_AFTER_COLLECTIONS = 3;
 
@@ -68,22 +90,32 @@ class HttpReceiver implements Receiver {
   async start(): Promise<void> {
     const tls = resolveTlsTargets(tlsCandidates(this.settings.tls));
     reportRejected(this.id, tls.rejected, this.ctx.diag);
+    const variants = httpVariants(this.settings.hooks, this.settings.hook);
+    if (!variants.length) throw new ReceiverLoadError(this.id, [mismatch(this.settings)]);
     this.loaded = loadAndAttach({
       receiver: this.id,
       object: OBJECT,
-      variants: VARIANTS,
+      variants,
       sharedMaps: [THREAD_CTX_MAP],
       globals: {
         self_tgid: u32(process.pid),
         req_head_size: u32(this.settings.request_head_size),
         resp_head_size: u32(this.settings.response_head_size),
         tls_enabled: u8(tls.targets.length ? 1 : 0),
+        // Kernels before 5.17 lack bpf_loop and get a bounded loop (chosen in the object by CO-RE);
+        // tests force that loop here so it is verified on this kernel too.
+        no_loop_helper: u8(process.env.KOTEL_TEST_NO_BPF_LOOP === '1' ? 1 : 0),
       },
-      skipPrograms: tls.targets.length ? [] : TLS_PROGRAMS,
-      beforeLoad: (obj) => obj.map('tls_conns').setMaxEntries(this.settings.tls.max_connections),
+      // the programs of variants `hooks`/`hook` exclude stay unloaded (they may not verify here)
+      skipPrograms: [...ALL_PROGRAMS.filter((p) => !variants.some((v) => v.programs.includes(p))), ...(tls.targets.length ? [] : TLS_PROGRAMS)],
+      beforeLoad: (obj, variant) => {
+        obj.map('tls_conns').setMaxEntries(this.settings.tls.max_connections);
+        // the sock hooks keep connections in socket storage: the syscall path's LRU stays minimal
+        obj.map('sk_conns').setMaxEntries(isSyscallVariant(variant) ? this.settings.max_connections : 1);
+      },
     });
     const { object, variant, skipped } = this.loaded;
-    this.attachedTo = 'tp_btf/sock_send_length+sock_recv_length';
+    this.attachedTo = attachedName(variant);
     for (const s of skipped) this.ctx.diag.info(`${this.id}: not using ${s}`);
     const probed = attachTls(object, this.id, tls.targets, this.ctx.diag);
     if (probed.length) this.ctx.diag.info(`${this.id}: HTTPS through uprobes on ${probed.map((t) => t.path).join(', ')}`);
@@ -183,11 +215,13 @@ class HttpReceiver implements Receiver {
   }
 }
 
-function checkHttp(settings: HttpSettings): CheckItem[] {
+export function checkHttp(settings: Partial<HttpSettings>): CheckItem[] {
+  const s = withDefaults(settings);
+  if (!httpVariants(s.hooks, s.hook).length) return [{ what: 'receiver', ok: false, detail: mismatch(s), fix: 'set hook: auto' }];
   return [...hookChecks({
-    variants: VARIANTS, label: 'sock:sock_send_length/sock_recv_length', object: OBJECT,
-    fix: 'Linux with BTF and the sock:sock_send_length tracepoint (6.x) is required',
-  }), ...tlsCheckItems(withDefaults(settings).tls)];
+    variants: httpVariants(s.hooks, s.hook), label: SOCK_LABEL, object: OBJECT,
+    fix: 'hooks: sock needs the sock:sock_send_length tracepoint (Linux 6.3+) and kernel BTF; hooks: syscalls needs raw_syscalls/sys_exit (raw_tp or tracefs) and BTF',
+  }), ...tlsCheckItems(s.tls)];
 }
 
 export const httpReceiver: ReceiverFactory<HttpSettings> = {

@@ -9,7 +9,12 @@ export interface HttpSettings {
   histogram: 'explicit' | 'exponential';
   /** Explicit bucket bounds in seconds (semantic-convention default). */
   duration_buckets: number[];
-  hook: 'auto' | 'tp_btf';
+  /** Capture hooks: sock tracepoints (6.3+), syscall exits (older kernels), or the first this kernel has. */
+  hooks: 'auto' | 'sock' | 'syscalls';
+  /** Program type within the chosen hooks (sock: tp_btf; syscalls: raw_tp, then tracepoint). */
+  hook: 'auto' | 'tp_btf' | 'raw_tp' | 'tracepoint';
+  /** Syscall hooks: connections followed at once (LRU beyond; the sock hooks keep state in the socket). */
+  max_connections: number;
   tls: TlsSettings;
 }
 
@@ -41,7 +46,12 @@ export const httpSchema = {
     capture_user_agent: { description: 'Export user_agent.original (opt-in).', type: 'boolean', default: false },
     histogram: { enum: ['explicit', 'exponential'], default: 'explicit' },
     duration_buckets: { type: 'array', items: { type: 'number', minimum: 0 }, minItems: 1, default: DEFAULT_DURATION_BUCKETS },
-    hook: { enum: ['auto', 'tp_btf'], default: 'auto' },
+    hooks: {
+      description: 'sock: tp_btf on sock:sock_send_length/sock_recv_length (Linux 6.3+, cheapest); syscalls: raw_syscalls/sys_exit (older kernels; every syscall pays a test, socket I/O an fd-table walk); auto: sock where the kernel has it, else syscalls.',
+      enum: ['auto', 'sock', 'syscalls'], default: 'auto',
+    },
+    hook: { description: 'Program type within the chosen hooks (sock: tp_btf; syscalls: raw_tp, then tracepoint).', enum: ['auto', 'tp_btf', 'raw_tp', 'tracepoint'], default: 'auto' },
+    max_connections: { description: 'Syscall hooks: connections followed at once (least recently used are dropped beyond; ~2 KB each).', type: 'integer', minimum: 64, maximum: 1048576, default: 8192 },
     tls: {
       description: 'HTTPS through uprobes on OpenSSL SSL_read/SSL_write (libssl, and binaries that link OpenSSL statically such as node).',
       type: 'object',
@@ -66,7 +76,9 @@ export function withDefaults(s: Partial<HttpSettings>): HttpSettings {
     capture_user_agent: s.capture_user_agent ?? false,
     histogram: s.histogram ?? 'explicit',
     duration_buckets: s.duration_buckets ?? DEFAULT_DURATION_BUCKETS,
+    hooks: s.hooks ?? 'auto',
     hook: s.hook ?? 'auto',
+    max_connections: s.max_connections ?? 8192,
     tls: {
       enabled: s.tls?.enabled ?? true,
       discover: s.tls?.discover ?? true,
