@@ -177,7 +177,11 @@ for (const hook of ['raw_tp', 'tracepoint'] as const) {
       assert.match(agent.stderr(), new RegExp(`blockio\\(${hook}/block_rq_issue\\)`));
       const r = fio(['--name=psync', `--filename=${loop.path}`, '--ioengine=psync', '--direct=1', '--rw=randread', '--bs=4k', '--size=32M', '--number_ios=1500']);
       const attrs = { 'system.device': loop.name, 'disk.io.direction': 'read' };
-      await rx.waitFor(() => (sumOfDeltas(rx.metrics(), 'system.disk.operations', attrs) ?? 0) >= r.readIos, { timeoutMs: 15_000, what: `${r.readIos} reads (delta)` });
+      // On a shortfall, say where the kernel side counted the missing I/Os (drops by reason).
+      const drops = () => pointsOf(rx.metrics(), 'kotel.receiver.dropped', {}).filter(({ point }) => point.value)
+        .map(({ point }) => `${JSON.stringify(point.attributes)}=${point.value}`).join(', ') || 'none';
+      await rx.waitFor(() => (sumOfDeltas(rx.metrics(), 'system.disk.operations', attrs) ?? 0) >= r.readIos, { timeoutMs: 15_000, what: `${r.readIos} reads (delta)` })
+        .catch((e: Error) => { throw new Error(`${e.message}\nreads so far ${sumOfDeltas(rx.metrics(), 'system.disk.operations', attrs)}, drops ${drops()}`); });
       await new Promise((res) => setTimeout(res, 2500));
       assert.equal(sumOfDeltas(rx.metrics(), 'system.disk.operations', attrs), r.readIos);
       assert.equal(sumOfDeltas(rx.metrics(), 'linux.block.request.duration', attrs), r.readIos);
