@@ -186,7 +186,8 @@ static __always_inline int syscall_io(__u64 nr, __u64 a1, __u64 a2, __u64 ret, s
 /* Resolves the user buffers of the current read/write-family syscall from the task's registers. */
 static __always_inline int current_io(struct pt_regs *regs, __u64 ret, struct io *io)
 {
-	return syscall_io(BPF_CORE_READ(regs, orig_ax), BPF_CORE_READ(regs, si), BPF_CORE_READ(regs, dx), ret, io);
+	/* bpf_task_pt_regs gives a typed pointer: plain loads, not three probe-read helper calls */
+	return syscall_io(regs->orig_ax, regs->si, regs->dx, ret, io);
 }
 
 /* State of one scan over the window (bpf_loop context). */
