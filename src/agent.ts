@@ -6,10 +6,10 @@ import { resourceFromAttributes, type Resource } from '@opentelemetry/resources'
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import type { AgentConfig, PipelineConfig } from './config/index.ts';
+import type { AgentConfig, ExporterConfig, PipelineConfig } from './config/index.ts';
 import { MonotonicClock } from './pipeline/clock.ts';
 import { Diagnostics } from './pipeline/diagnostics.ts';
-import { ExportQueue } from './pipeline/export-queue.ts';
+import { ExportQueue, type BatchExporter } from './pipeline/export-queue.ts';
 import { createExporters } from './pipeline/exporters.ts';
 import { ProcessCache } from './pipeline/processes.ts';
 import { queueOptions, resourceTransform } from './pipeline/processors.ts';
@@ -109,34 +109,24 @@ export class Agent {
   }
 
   private buildLogQueues(): void {
-    for (const p of this.pipelinesOf('logs')) {
-      for (const exporterId of p.exporters) {
-        const cfg = this.config.exporters[exporterId];
-        const queue = new ExportQueue<ReadableLogRecord>(createExporters(cfg).logs(), queueOptions(
-          p.processors.map((id) => this.config.processors[id]), cfg.queueSize || DEFAULT_QUEUE_SIZE, cfg.timeoutMs || DEFAULT_TIMEOUT_MS, cfg.retry));
-        this.logQueues.push({ pipeline: p.id, exporterId, queue });
-        this.selfTelemetry.addSource((observe) => {
-          const attrs = { 'kotel.exporter': exporterId, 'kotel.signal': 'logs' };
-          observe('kotel.exporter.sent', attrs, queue.stats.exported);
-          observe('kotel.exporter.dropped', { ...attrs, 'kotel.reason': 'queue_full' }, queue.stats.droppedQueueFull);
-          observe('kotel.exporter.dropped', { ...attrs, 'kotel.reason': 'export_failed' }, queue.stats.droppedExportFailed);
-          observe('kotel.exporter.failures', attrs, queue.stats.exportFailures);
-          observe('kotel.exporter.retries', attrs, queue.stats.retries);
-          observe('kotel.exporter.queue.size', attrs, queue.stats.queued);
-        });
-      }
-    }
+    this.logQueues.push(...this.buildQueues('logs', (cfg) => createExporters(cfg).logs()));
   }
 
   private buildSpanQueues(): void {
-    for (const p of this.pipelinesOf('traces')) {
+    this.spanQueues.push(...this.buildQueues('traces', (cfg) => createExporters(cfg).traces()));
+  }
+
+  /** One bounded export queue per (pipeline, exporter) of `signal`, each with its own drop counters. */
+  private buildQueues<T>(signal: 'logs' | 'traces', exporterOf: (cfg: ExporterConfig) => BatchExporter<T>): Array<{ pipeline: string; exporterId: string; queue: ExportQueue<T> }> {
+    const out: Array<{ pipeline: string; exporterId: string; queue: ExportQueue<T> }> = [];
+    for (const p of this.pipelinesOf(signal)) {
       for (const exporterId of p.exporters) {
         const cfg = this.config.exporters[exporterId];
-        const queue = new ExportQueue<ReadableSpan>(createExporters(cfg).traces(), queueOptions(
+        const queue = new ExportQueue<T>(exporterOf(cfg), queueOptions(
           p.processors.map((id) => this.config.processors[id]), cfg.queueSize || DEFAULT_QUEUE_SIZE, cfg.timeoutMs || DEFAULT_TIMEOUT_MS, cfg.retry));
-        this.spanQueues.push({ pipeline: p.id, exporterId, queue });
+        out.push({ pipeline: p.id, exporterId, queue });
         this.selfTelemetry.addSource((observe) => {
-          const attrs = { 'kotel.exporter': exporterId, 'kotel.signal': 'traces' };
+          const attrs = { 'kotel.exporter': exporterId, 'kotel.signal': signal };
           observe('kotel.exporter.sent', attrs, queue.stats.exported);
           observe('kotel.exporter.dropped', { ...attrs, 'kotel.reason': 'queue_full' }, queue.stats.droppedQueueFull);
           observe('kotel.exporter.dropped', { ...attrs, 'kotel.reason': 'export_failed' }, queue.stats.droppedExportFailed);
@@ -146,6 +136,7 @@ export class Agent {
         });
       }
     }
+    return out;
   }
 
   private spanEmitterFor(receiverId: string): ((s: ReadableSpan) => void) | undefined {

@@ -36,7 +36,6 @@ for (const hooks of ['sock', 'syscalls'] as const) describe(`e2e: http receiver 
   let server: NodeServer;
 
   before(async function () {
-    if (!existsSync(NODE20) || !existsSync(PYTHON)) this.skip();
     rx = await OtlpReceiver.start({ httpPort: null });
     // Default discovery finds libssl.so.3 and the system node; this test's node 24 is listed.
     agent = await startAgent(httpConfig(rx.grpcEndpoint, tlsSettings(hooks)));
@@ -56,7 +55,7 @@ for (const hooks of ['sock', 'syscalls'] as const) describe(`e2e: http receiver 
     const err = agent.stderr();
     assert.match(err, /HTTPS through uprobes on .*libssl\.so\.3/);
     assert.ok(err.includes(process.execPath), err);
-    assert.ok(err.includes(NODE20), err);
+    if (existsSync(NODE20)) assert.ok(err.includes(NODE20), err);   // the system node, where the host has one
     assert.match(err, /warn: http: TLS: not probing \/usr\/bin\/curl \(config\): no symbol SSL_read, SSL_write/);
     assert.match(err, /warn: http: TLS: not probing \/nonexistent\/bin\/node \(config\): cannot be read \(ENOENT\)/);
   });
@@ -117,7 +116,8 @@ for (const hooks of ['sock', 'syscalls'] as const) describe(`e2e: http receiver 
     assert.deepEqual(spans.map((s) => [s.attributes['network.peer.port'], s.attributes['http.response.status_code'], s.status.code]), ports.map((p) => [p, 200, 0]));
   });
 
-  it('node 20 client → node 24 server (OpenSSL inside node): exact counts, traceparent makes the server span a child', async () => {
+  it('node 20 client → node 24 server (OpenSSL inside node): exact counts, traceparent makes the server span a child', async function () {
+    if (!existsSync(NODE20)) this.skip();   // the host has no system node 20 to act as the second node binary
     const before = await server.count();
     const traceId = '4bf92f3577b34da6a3ce929d0e0e4736', parent = '00f067aa0ba902b7';
     const paths = ['/a/1', '/a/2', `/traced@00-${traceId}-${parent}-01`, '/fail', '/a/3'];
@@ -149,7 +149,8 @@ for (const hooks of ['sock', 'syscalls'] as const) describe(`e2e: http receiver 
     assert.equal(cs[3].status.code, 2);
   });
 
-  it('python (SSL_read_ex/SSL_write_ex via libssl.so.3): server and client spans, exact counts', async () => {
+  it('python (SSL_read_ex/SSL_write_ex via libssl.so.3): server and client spans, exact counts', async function () {
+    if (!existsSync(PYTHON)) this.skip();   // no python3 on the host (scripts/setup.sh installs it)
     const py = await startPythonHttpsServer(selfSignedCert());
     try {
       const paths = ['/p/1', '/p/2', '/missing', '/p/3'];

@@ -4,7 +4,7 @@ import type { HrTime } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import { RingReader, forEachRecord } from '../../../native/index.ts';
-import { loadAndAttach, ReceiverLoadError, u8, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { detachAndDrain, loadAndAttach, ReceiverLoadError, u8, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { THREAD_CTX_MAP } from '../../bpf/shared-maps.ts';
 import { kernelStatsSource, programStatsSource, ringStatsSource } from '../../bpf/telemetry.ts';
 import { resourceMetrics } from '../../pipeline/metric-data.ts';
@@ -203,9 +203,7 @@ class HttpReceiver implements Receiver {
     this.state = 'draining';
     const loaded = this.loaded;
     if (loaded && this.ring && wasRunning) {
-      for (const p of [...loaded.variant.programs, ...TLS_PROGRAMS]) loaded.object.detach(p);
-      await new Promise((r) => setTimeout(r, 50));
-      this.ring.close();
+      await detachAndDrain(loaded, this.ring, [...loaded.variant.programs, ...TLS_PROGRAMS]);
       this.finalMetrics = this.collectMetrics(this.ctx.clock.now());
     }
     this.ring?.close();

@@ -7,7 +7,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ResourceMetrics, MetricData } from '@opentelemetry/sdk-metrics';
 import type { Resource } from '@opentelemetry/resources';
 import { RingReader, forEachRecord } from '../../../native/index.ts';
-import { loadAndAttach, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { detachAndDrain, loadAndAttach, u32, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { programStatsSource, ringStatsSource, kernelStatsSource } from '../../bpf/telemetry.ts';
 import { KotelEventKind } from '../../bpf/kotel-event.layout.ts';
 import {
@@ -184,9 +184,7 @@ class ProcessReceiver implements Receiver {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     const loaded = this.loaded;
     if (loaded && this.ring && wasRunning) {
-      for (const p of loaded.variant.programs) loaded.object.detach(p);
-      await new Promise((r) => setTimeout(r, 30));
-      this.ring.close();
+      await detachAndDrain(loaded, this.ring);
       this.finalMetrics = this.collectMetrics(this.ctx.clock.now());
     }
     this.state = 'stopped';

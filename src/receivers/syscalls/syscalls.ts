@@ -3,7 +3,7 @@
 import type { HrTime } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { RingReader, forEachRecord, type BpfObject } from '../../../native/index.ts';
-import { loadAndAttach, readStats, u8, u32, u64, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { detachAndDrain, loadAndAttach, readStats, u8, u32, u64, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { THREAD_CTX_MAP } from '../../bpf/shared-maps.ts';
 import { programStatsSource, ringStatsSource, kernelStatsSource } from '../../bpf/telemetry.ts';
 import { ATTR_ERROR_TYPE, ATTR_LINUX_SYSCALL_NAME, ATTR_PROCESS_EXECUTABLE_NAME, METRIC_LINUX_SYSCALL_ERRORS } from '../../semconv/attributes.ts';
@@ -239,9 +239,7 @@ class SyscallsReceiver implements Receiver {
     const loaded = this.loaded;
     if (loaded && this.ring && wasRunning) {
       // Detach first so nothing new is counted, let the reader drain, then fold the rest.
-      for (const p of loaded.variant.programs) loaded.object.detach(p);
-      await new Promise((r) => setTimeout(r, 50));
-      this.ring.close();
+      await detachAndDrain(loaded, this.ring);
       this.sweep(true);
       this.finalMetrics = this.collectMetrics(this.ctx.clock.now());
     }

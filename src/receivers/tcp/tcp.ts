@@ -5,7 +5,7 @@
 import { SeverityNumber, type Attributes, type HrTime } from '@opentelemetry/api';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { RingReader, forEachRecord } from '../../../native/index.ts';
-import { loadAndAttach, u32, u64, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { detachAndDrain, loadAndAttach, u32, u64, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { programStatsSource, ringStatsSource, kernelStatsSource } from '../../bpf/telemetry.ts';
 import { KotelEventKind } from '../../bpf/kotel-event.layout.ts';
 import {
@@ -194,9 +194,7 @@ class TcpReceiver implements Receiver {
     const wasRunning = this.state === 'running';
     const loaded = this.loaded;
     if (loaded && this.ring && wasRunning) {
-      for (const p of loaded.variant.programs) loaded.object.detach(p);
-      await new Promise((r) => setTimeout(r, 30));
-      this.ring.close();
+      await detachAndDrain(loaded, this.ring);
       this.finalMetrics = this.collectMetrics(this.ctx.clock.now());
     }
     this.state = 'stopped';
