@@ -197,6 +197,24 @@ struct scan_ctx {
 	__u32 multi;
 };
 
+/* clang 14 has no way to allow misaligned loads on BPF: a load it cannot prove aligned becomes
+ * eight byte loads and fourteen shifts and ors. The window is read by aligned words only. */
+static __always_inline __u64 word_at(struct http_scratch *s, __u32 off8)
+{
+	return *(__u64 *)__builtin_assume_aligned(&s->buf[off8], 8);
+}
+
+/* Eight bytes at any offset below HTTP_WINDOW + 8, from the two aligned words around them. */
+static __always_inline __u64 load8(struct http_scratch *s, __u32 off)
+{
+	__u32 a = off & (HTTP_WINDOW * 2 - 8), r = (off & 7) * 8;
+	__u64 lo = word_at(s, a);
+
+	if (!r)
+		return lo;
+	return (lo >> r) | (word_at(s, a + 8) << (64 - r));
+}
+
 /* One '\n' at offset i: a head end, or the start of a header kotel reads. Returns 1 to stop. */
 static __always_inline long scan_at(struct scan_ctx *sc, struct http_scratch *s, __u32 i)
 {
@@ -216,13 +234,13 @@ static __always_inline long scan_at(struct scan_ctx *sc, struct http_scratch *s,
 			s->hdr_end = end;
 		if (!sc->multi || s->clen_pos || s->te_pos || s->nseg >= HTTP_PIPELINE || end + 8 > n)
 			return 1;
-		if (!is_method(*(__u64 *)&s->buf[end & (HTTP_WINDOW - 1)]))
+		if (!is_method(load8(s, end & (HTTP_WINDOW - 1))))
 			return 1;
 		s->tp_pos = 0;
 		return 0;
 	}
-	w = *(__u64 *)&s->buf[i + 1] | LOWER8;
-	if (w == W_CONTENT && ((*(__u64 *)&s->buf[i + 9] | LOWER8) & M7) == W_LENGTH)
+	w = load8(s, i + 1) | LOWER8;
+	if (w == W_CONTENT && ((load8(s, i + 9) | LOWER8) & M7) == W_LENGTH)
 		s->clen_pos = i + 16;
 	else if (w == W_TRANSFER)
 		s->te_pos = i + 1;
@@ -235,33 +253,56 @@ static __always_inline long scan_at(struct scan_ctx *sc, struct http_scratch *s,
 #define ONES8 0x0101010101010101ULL
 #define HIGH8 0x8080808080808080ULL
 
-/* Eight bytes per step (bpf_loop callback: verified once, inlined by the verifier): a word
- * without '\n' costs a load and three ALU ops. */
+/* Byte k (0..7) of the lowest set bit of a HIGH8-style mask: multiplying 1 << 8k by this constant
+ * puts k in the top byte (BPF has no count-trailing-zeros). */
+#define BYTE_INDEX 0x0001020304050607ULL
+
+/* Every '\n' in the word at `off`: a word without one costs a load and four ALU ops. */
+static __always_inline long scan_word(struct scan_ctx *sc, struct http_scratch *s, __u32 off)
+{
+	__u64 w = word_at(s, off), t = w ^ NL8;
+	__u64 m = (t - ONES8) & ~t & HIGH8, low;
+	__u32 k;
+
+#pragma clang loop unroll(disable)
+	for (int j = 0; j < 8; j++) {
+		if (!m)
+			return 0;
+		low = m & -m;
+		m &= m - 1;
+		k = ((low >> 7) * BYTE_INDEX) >> 56;
+		/* the mask can also flag a byte above a real '\n' (a borrow): check the byte itself */
+		if (((w >> (8 * k)) & 0xff) == '\n' && scan_at(sc, s, off + k))
+			return 1;
+	}
+	return 0;
+}
+
+#define SCAN_BLOCK 64   /* bytes per step */
+
+/* One step scans 64 bytes (bpf_loop callback: verified once, inlined by the verifier). A step is
+ * a call and a return, and returns are dear on this kernel (SRSO-safe return thunks): eight-byte
+ * steps made the scan cost more than the rest of the program. */
 static long scan_step(__u64 index, void *data)
 {
 	struct scan_ctx *sc = data;
 	struct http_scratch *s = sc->s;
-	__u32 base = index * 8;
-	__u64 w, t;
+	__u32 base = index * SCAN_BLOCK;
 
 	if (base >= HTTP_WINDOW || base >= sc->n)
 		return 1;
 	barrier_var(base);
 	base &= HTTP_WINDOW - 1;
-	w = *(__u64 *)&s->buf[base];
-	t = w ^ NL8;
-	if (((t - ONES8) & ~t & HIGH8) == 0)
-		return 0;
 #pragma unroll
-	for (int k = 0; k < 8; k++) {
-		if (((w >> (8 * k)) & 0xff) == '\n' && scan_at(sc, s, base + k))
+	for (int k = 0; k < SCAN_BLOCK / 8; k++) {
+		if (base + 8 * k >= sc->n || scan_word(sc, s, base + 8 * k))
 			return 1;
 	}
 	return 0;
 }
 
 /* One step of the scan as a global function: verified once, so the bounded loop below costs the
- * verifier 64 calls instead of 64 copies of the step. */
+ * verifier a few calls instead of copies of the step. */
 __noinline int scan_step_g(struct http_scratch *s, __u32 index, __u32 n, __u32 multi)
 {
 	struct scan_ctx sc = { .s = s, .n = n, .multi = multi };
@@ -283,11 +324,11 @@ static __always_inline void scan_head(struct http_scratch *s, __u32 n, __u32 mul
 	s->tp_pos = 0;
 	s->nseg = 0;
 	if (!no_loop_helper && bpf_core_enum_value_exists(enum bpf_func_id, BPF_FUNC_loop)) {
-		bpf_loop(HTTP_WINDOW / 8, scan_step, &sc, 0);
+		bpf_loop(HTTP_WINDOW / SCAN_BLOCK, scan_step, &sc, 0);
 		return;
 	}
 	/* before 5.17 (e.g. 5.15 LTS): the same steps in a bounded loop, verified per iteration */
-	for (__u32 i = 0; i < HTTP_WINDOW / 8; i++) {
+	for (__u32 i = 0; i < HTTP_WINDOW / SCAN_BLOCK; i++) {
 		if (scan_step_g(s, i, n, multi))
 			break;
 	}
@@ -326,9 +367,9 @@ static __always_inline bool header_is_chunked(struct http_scratch *s)
 		return false;
 	barrier_var(p);
 	p &= HTTP_WINDOW - 1;
-	if (((*(__u64 *)&s->buf[p + 19] | LOWER8) & M7) == W_CHUNKED)
+	if (((load8(s, p + 19) | LOWER8) & M7) == W_CHUNKED)
 		return true;
-	return ((*(__u64 *)&s->buf[p + 18] | LOWER8) & M7) == W_CHUNKED;
+	return ((load8(s, p + 18) | LOWER8) & M7) == W_CHUNKED;
 }
 
 static __always_inline int hexval(char c)
@@ -557,7 +598,10 @@ __noinline int on_request(struct http_conn *c, struct http_scratch *s, __u32 seg
 	p->head_len = n - start < hs ? n - start : hs;
 	if (seg + 1 < s->nseg && end > start && end - start < p->head_len)
 		p->head_len = end - start;
-	__builtin_memcpy(p->head, &s->buf[start], HTTP_HEAD_MAX);
+	if (start == 0)   /* the common case, as aligned words (a pipelined head may start anywhere) */
+		__builtin_memcpy(p->head, __builtin_assume_aligned(s->buf, 8), HTTP_HEAD_MAX);
+	else
+		__builtin_memcpy(p->head, &s->buf[start], HTTP_HEAD_MAX);
 	if (p->head_len < HTTP_HEAD_MAX)
 		p->head[p->head_len & (HTTP_HEAD_MAX - 1)] = 0;
 	__builtin_memset(p->parent_id, 0, 8);
@@ -618,7 +662,7 @@ static __always_inline void on_response_data(struct http_conn *c, struct http_sc
 		n = read_window(s, io);
 		if (n < 12)
 			return;
-		w = *(__u64 *)s->buf;
+		w = word_at(s, 0);
 		if (!is_response(w))
 			return;
 		c->status = (s->buf[9] - '0') * 100 + (s->buf[10] - '0') * 10 + (s->buf[11] - '0');
@@ -701,7 +745,7 @@ static __always_inline void on_data(struct http_conn *c, struct http_scratch *s,
 	/* request direction: a new request, or more bytes of the last one */
 	if (have_io && io->len >= 8) {
 		n = read_window(s, io);
-		if (n >= 8 && is_method(*(__u64 *)s->buf)) {
+		if (n >= 8 && is_method(word_at(s, 0))) {
 			__u32 segs;
 			scan_head(s, n, 1);
 			s->n = n;
