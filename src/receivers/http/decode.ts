@@ -53,6 +53,11 @@ function address(view: DataView, buf: Buffer, family: number, at: number): strin
   return s;
 }
 
+/** A u64 field as a number, without a BigInt (exact below 2^53). */
+function u64(view: DataView, at: number): number {
+  return view.getUint32(at + 4, true) * 4294967296 + view.getUint32(at, true);
+}
+
 function isZero(buf: Buffer, offset: number, size: number): boolean {
   for (let i = 0; i < size; i++) if (buf[offset + i] !== 0) return false;
   return true;
@@ -102,6 +107,33 @@ export class HttpRecord implements HttpExchange {
   get peerAddress(): string | undefined { return address(this.view, this.buf, this.family, this.o + F.raddr.offset); }
   get peerPort(): number { return this.view.getUint16(this.o + F.rport.offset, true); }
   get status(): number { return this.view.getUint16(this.o + F.status.offset, true); }
+  /**
+   * What of the request head its parsed form depends on (parseRequestHead without the user agent):
+   * the request line and the first Host line, each with the character that ends it. Heads that
+   * differ only in other headers (a traceparent's random ids) share it, and it is short to hash.
+   */
+  get reqHeadKey(): string {
+    // Plain loops over the bytes: Buffer.indexOf is a call into C++ that costs more than the scan.
+    const b = this.buf, at = this.o + F.req_head.offset;
+    const end = at + Math.min(this.view.getUint16(this.o + F.req_head_len.offset, true), REQ_HEAD_MAX);
+    let i = at, sp = -1;
+    for (; i + 1 < end && (b[i] !== 13 || b[i + 1] !== 10); i++) if (sp < 0 && b[i] === 32) sp = i;
+    // request line cut, or without a space (the method would run into the headers): the whole head
+    if (i + 1 >= end || sp < 0) return b.toString('latin1', at, end);
+    const eol = i;
+    for (let nl = eol + 1; nl < end; nl++) {
+      if (b[nl] !== 10) continue;
+      if (nl + 5 >= end || b[nl + 5] !== 58 /* : */ || (b[nl + 1] | 32) !== 104 || (b[nl + 2] | 32) !== 111
+        || (b[nl + 3] | 32) !== 115 || (b[nl + 4] | 32) !== 116) continue;   // "host:", any case
+      // the value ends where headerValue ends it (the next '\r', else '\n'), terminator included
+      let stop = nl + 6;
+      while (stop < end && b[stop] !== 13) stop++;
+      if (stop === end) for (stop = nl + 6; stop < end && b[stop] !== 10;) stop++;
+      if (stop < end) stop++;
+      return nl === eol + 1 ? b.toString('latin1', at, stop) : b.toString('latin1', at, eol + 2) + b.toString('latin1', nl + 1, stop);
+    }
+    return b.toString('latin1', at, eol + 2);
+  }
   get reqHead(): string {
     const at = this.o + F.req_head.offset;
     return this.buf.toString('latin1', at, at + Math.min(this.view.getUint16(this.o + F.req_head_len.offset, true), REQ_HEAD_MAX));

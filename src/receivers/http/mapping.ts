@@ -118,6 +118,8 @@ interface HeadInfo {
 /** Bounded: cleared when full (distinct heads beyond it are parsed each time, as without a cache). */
 export class HeadCache {
   readonly map = new Map<string, HeadInfo>();
+  /** Records read in place, by HttpRecord.reqHeadKey (a key space of its own). */
+  readonly byKey = new Map<string, HeadInfo>();
   readonly max: number;
   constructor(max = 4096) { this.max = max; }
 }
@@ -134,14 +136,18 @@ function headInfo(head: string, opts: MappingOptions): HeadInfo {
   };
 }
 
-function headInfoOf(head: string, opts: MappingOptions): HeadInfo {
+function headInfoOf(ex: HttpExchange, opts: MappingOptions): HeadInfo {
   const cache = opts.heads;
-  if (!cache) return headInfo(head, opts);
-  let h = cache.map.get(head);
+  if (!cache) return headInfo(ex.reqHead, opts);
+  // The user agent is read from anywhere in the head: then the whole head is the key.
+  const byKey = ex instanceof HttpRecord && !opts.captureUserAgent;
+  const map = byKey ? cache.byKey : cache.map;
+  const key = byKey ? ex.reqHeadKey : ex.reqHead;
+  let h = map.get(key);
   if (h) return h;
-  if (cache.map.size >= cache.max) cache.map.clear();
-  h = headInfo(head, opts);
-  cache.map.set(head, h);
+  if (map.size >= cache.max) map.clear();
+  h = headInfo(byKey ? ex.reqHead : key, opts);
+  map.set(key, h);
   return h;
 }
 
@@ -167,7 +173,7 @@ export interface MappedExchange {
 
 export function mapExchange(ex: HttpExchange, opts: MappingOptions, withSpan = true): MappedExchange {
   const server = ex.role === HttpRole.HTTP_ROLE_SERVER;
-  const h = headInfoOf(ex.reqHead, opts);
+  const h = headInfoOf(ex, opts);
   const { req, host } = h;
   const resp = ex instanceof HttpRecord ? ex.responseLine() : ex.respHead ? parseResponseHead(ex.respHead) : undefined;
   const status = resp?.status ?? (ex.status || 0);

@@ -108,6 +108,45 @@ describe('receivers/http: span mapping', () => {
     }
   });
 
+  it('records read in place share parsed heads by request line and Host only, and map as without the cache', () => {
+    const F = HttpEvent.fields;
+    const tp = (i: number) => `traceparent: 00-${String(i).padStart(32, 'a')}-${'b'.repeat(16)}-01\r\n`;
+    const heads = (i: number) => [
+      `GET /users/${i % 3} HTTP/1.1\r\nHost: api.local:8080\r\n${tp(i)}\r\n`,
+      `GET /users/${i % 3} HTTP/1.1\r\n${tp(i)}host: other:81\r\nAccept: */*\r\n\r\n`,
+      `GET /users/${i % 3} HTTP/1.1\r\n${tp(i)}HOST: other:81\r\nHost: second\r\n\r\n`,
+      'GET /x HTTP/1.1\r\nHost: v',
+      'GET /x HTTP/1.1\r\nHost: v\r\n\r\n',
+      'GET /x HTTP/1.1\r\nHost: bare-lf\nX: y\r\n\r\n',
+      'GET /x HTTP/1.1\r\nHost: bare-lf\nX: z\r\n\r\n',
+      `GET\r\nX${i % 2}: y\r\nHost: z\r\n\r\n`,
+      'GET /no-host HTTP/1.0\r\nAccept: */*\r\n\r\n',
+      'GET /cut-request-li',
+      'PURGE /x HTTP/1.1\r\nHost : spaced\r\n\r\n',
+      'GET /x HTTP/1.1\r\nX-Host: no\r\n\r\n',
+    ];
+    const cached = { ...opts, heads: new HeadCache() };
+    for (let i = 0; i < 60; i++) {
+      for (const req of heads(i)) {
+        const buf = Buffer.alloc(HttpEvent.size, 0x0d);   // bytes past the head are never part of it
+        buf.fill(0, 0, F.req_head.offset + F.req_head.size);
+        buf.write(req, F.req_head.offset, 'latin1');
+        buf.writeUInt16LE(req.length, F.req_head_len.offset);
+        buf.writeUInt16LE(0, F.resp_head_len.offset);
+        buf.writeUInt16LE(2, F.family.offset);
+        buf.writeUInt16LE(200, F.status.offset);
+        buf.writeUInt8(i % 2 ? HttpRole.HTTP_ROLE_SERVER : HttpRole.HTTP_ROLE_CLIENT, F.role.offset);
+        const rec = decodeHttpExchange(buf, 0, new DataView(buf.buffer, buf.byteOffset, buf.length));
+        const plain: HttpExchange = { ...exchange({}) };
+        for (const k of Object.keys(plain) as Array<keyof HttpExchange>) (plain as unknown as Record<string, unknown>)[k] = rec[k];
+        assert.deepEqual(mapExchange(rec, cached), mapExchange(plain, opts), JSON.stringify(req));
+      }
+    }
+    // the traceparent's ids do not make heads distinct: 12 variants, a few keys each
+    assert.ok(cached.heads.byKey.size <= 20, `${cached.heads.byKey.size} keys`);
+    assert.equal(cached.heads.map.size, 0);
+  });
+
   it('a record read in place maps as the same exchange decoded into a plain object', () => {
     const F = HttpEvent.fields;
     const resps = ['HTTP/1.1 200 OK\r\n\r\n', 'HTTP/1.0 503 Service Unavailable\r\n', 'HTTP/1.1 2e2 odd\r\n\r\n', 'HTTP/2 404 N\r\n', 'junk', ''];
