@@ -28,6 +28,8 @@ const WARMUP_S = Number(process.env.WARMUP ?? 2);
 // BPF_STATS=1: the kernel's run-time statistics on, to report BPF ns/request (they slow every hook run).
 const BPF_STATS = process.env.BPF_STATS === '1';
 const HOOKS = (process.env.KOTEL_BENCH_HOOKS ?? 'auto').split(',');
+// Spans go to a collector on the same host, as deploy/ configures it: no compression (COMPRESSION=gzip to compare).
+const COMPRESSION = process.env.COMPRESSION ?? 'none';
 
 function config(endpoint: string, spansEndpoint: string, hooks: string): string {
   return `receivers:
@@ -40,6 +42,7 @@ exporters:
   otlp/spans:
     endpoint: ${spansEndpoint}
     tls: { insecure: true }
+    compression: ${COMPRESSION}
     sending_queue: { queue_size: 1000000 }
 processors:
   batch: { timeout: 200ms, send_batch_size: 8192, send_batch_max_size: 16384 }
@@ -135,7 +138,7 @@ sink?.stop();
 const b = median(base.map((x) => x.rps));
 const bp99 = median(base.map((x) => x.p99ms));
 const range = (xs: number[], d: number) => `${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}`;
-table(`http receiver overhead (${mode}${samplerArg === undefined ? '' : `, traceidratio ${samplerArg}`}; agent warm-up ${WARMUP_S} s; spans into ${decodeSink ? 'the in-process protobufjs receiver' : 'the count sink process'}) — nginx 1 KB file, wrk -t1 -c16 -d${seconds}s, ${rounds} alternated rounds, medians (${machine()})`,
+table(`http receiver overhead (${mode}${samplerArg === undefined ? '' : `, traceidratio ${samplerArg}`}; agent warm-up ${WARMUP_S} s; spans into ${decodeSink ? 'the in-process protobufjs receiver' : 'the count sink process'}, compression ${COMPRESSION}) — nginx 1 KB file, wrk -t1 -c16 -d${seconds}s, ${rounds} alternated rounds, medians (${machine()})`,
   ['', 'req/s', 'p99 latency', 'ratio (median, range of rounds)', 'BPF ns/request', 'BPF runs/request', 'agent process µs CPU/request (until its spans are exported)', 'spans/requests'],
   [
     ['without agent', fmt(b), `${fmt(bp99, 2)} ms`, '—', '—', '—', '—', '—'],
