@@ -90,6 +90,23 @@ describe('e2e: process receiver — exec/exit, identity from real cgroups, abnor
     assert.equal(logsOf(run.pid).filter((l) => l.attributes['process.exit.code'] !== undefined).length, 0, 'a normal exit is not logged');
   });
 
+  it('a shell that execs its command at once: each exec record names the file the kernel ran, not what /proc shows by then', async () => {
+    // The agent reads /proc after the shell has already become `true`; the shell's record must still say sh.
+    const pids: number[] = [];
+    for (let i = 0; i < 40; i++) {
+      const c = spawn('/bin/sh', ['-c', 'exec /bin/true'], { stdio: 'ignore' });
+      pids.push(c.pid!);
+      await new Promise((r) => c.on('exit', r));
+    }
+    const execs = (pid: number) => logsOf(pid).map((l) => String(l.body)).filter((b) => b.startsWith('exec '));
+    await rx.waitFor(() => pids.every((pid) => execs(pid).length >= 2), { timeoutMs: 10_000, what: 'two exec records per shell' });
+    for (const pid of pids) {
+      const bodies = execs(pid);
+      assert.ok(bodies.some((b) => /\/(sh|dash|bash)$/.test(b)), `pid ${pid}: ${bodies.join(', ')}`);
+      assert.ok(bodies.some((b) => /\/true$/.test(b)), `pid ${pid}: ${bodies.join(', ')}`);
+    }
+  });
+
   it('abnormal exits inside a kubepods cgroup: non-zero code and killed by signal, with k8s.pod.uid and QoS', async () => {
     const failing = await runIn(podCg, '/bin/sh -c "exit 3"');
     assert.equal(failing.code, 3);

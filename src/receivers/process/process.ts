@@ -1,6 +1,7 @@
 // The `process` receiver: sched_process_exec / exit keep the agent's process table current (every
 // receiver's enrichment reads it); optional log records for exec and abnormal exits; process
 // lifetime as a histogram and exec/exit counters per workload and executable.
+import { realpathSync } from 'node:fs';
 import { basename } from 'node:path';
 import { SeverityNumber, type Attributes, type HrTime } from '@opentelemetry/api';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
@@ -104,12 +105,17 @@ class ProcessReceiver implements Receiver {
         // exec under the file the kernel says it ran.
         const s = this.seriesFor(ev.tgid, ev.comm, ev.filename ? basename(ev.filename) : info.executableName);
         if (s) s.execs++;
-        if (this.settings.logs.exec) this.log(ev.tgid, this.ctx.clock.toHrTime(ev.tsNs), observed, SeverityNumber.INFO, 'INFO',
-          `exec ${info.executablePath ?? ev.filename}`, {
-            [ATTR_PROCESS_EXECUTABLE_NAME]: info.executableName,
-            [ATTR_PROCESS_EXECUTABLE_PATH]: info.executablePath ?? ev.filename,
-            ...(info.commandLine ? { [ATTR_PROCESS_COMMAND_LINE]: info.commandLine } : {}),
+        if (this.settings.logs.exec) {
+          // /proc describes this exec only while it still shows the file the kernel ran (a shell that
+          // exec'd its command at once already shows the command): else the kernel's filename, no command line.
+          const procIsThisExec = !ev.filename || sameFile(info.executablePath, ev.filename);
+          const path = procIsThisExec ? info.executablePath ?? ev.filename : ev.filename;
+          this.log(ev.tgid, this.ctx.clock.toHrTime(ev.tsNs), observed, SeverityNumber.INFO, 'INFO', `exec ${path}`, {
+            [ATTR_PROCESS_EXECUTABLE_NAME]: procIsThisExec ? info.executableName : basename(ev.filename),
+            [ATTR_PROCESS_EXECUTABLE_PATH]: path,
+            ...(procIsThisExec && info.commandLine ? { [ATTR_PROCESS_COMMAND_LINE]: info.commandLine } : {}),
           });
+        }
       } else if (kind === KotelEventKind.KOTEL_EVENT_PROCESS_EXIT && length >= ProcessExitEvent.size) {
         const ev = decodeExit(batch, offset, view);
         const info = this.ctx.processes.onExit(ev.tgid, ev.comm, ev.startNs > 0n ? ev.startNs : undefined);
@@ -214,3 +220,10 @@ export const processReceiver: ReceiverFactory<ProcessSettings> = {
   check: checkProcess,
   create: (ctx) => new ProcessReceiver(ctx),
 };
+
+/** /proc/<pid>/exe (resolved) names the file an exec ran (as the kernel got it, maybe through a symlink). */
+function sameFile(procExe: string | undefined, kernelFilename: string): boolean {
+  if (procExe === undefined) return false;
+  if (basename(procExe) === basename(kernelFilename)) return true;
+  try { return realpathSync(kernelFilename) === procExe; } catch { return false; }
+}
