@@ -13,7 +13,6 @@ import {
   SIGNALS,
   type AgentConfig,
   type BatchSettings,
-  type ExporterConfig,
   type LogLevel,
   type PipelineConfig,
   type ProcessorConfig,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, defaultConfig, loadConfig, renderDefaultConfigYaml, type ReceiverTypes } from '../../src/config/index.ts';
+import { ConfigError, defaultConfig, loadConfig, renderDefaultConfigYaml } from '../../src/config/index.ts';
 import { RECEIVERS, receiverTypes as registryTypes } from '../../src/receivers/registry.ts';
 import { receiverTypes } from './helpers.ts';
 

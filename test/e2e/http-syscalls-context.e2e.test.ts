@@ -64,7 +64,7 @@ for (const hooks of ['sock', 'syscalls'] as const) describe(`e2e: failed syscall
   });
 
   it('a failure outside any request carries no trace context', async () => {
-    const { rx, server } = suite;
+    const { rx } = suite;
     execFileSync(process.execPath, ['-e', "try { require('fs').openSync('/nonexistent-kotel/outside') } catch {}"]);
     const outside = (l: LogRecord) => l.attributes['file.path'] === '/nonexistent-kotel/outside';
     await rx.waitFor(() => rx.logs().some(outside), { timeoutMs: 15_000, what: 'the ENOENT record' });

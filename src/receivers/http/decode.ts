@@ -53,11 +53,6 @@ function address(view: DataView, buf: Buffer, family: number, at: number): strin
   return s;
 }
 
-/** A u64 field as a number, without a BigInt (exact below 2^53). */
-function u64(view: DataView, at: number): number {
-  return view.getUint32(at + 4, true) * 4294967296 + view.getUint32(at, true);
-}
-
 function isZero(buf: Buffer, offset: number, size: number): boolean {
   for (let i = 0; i < size; i++) if (buf[offset + i] !== 0) return false;
   return true;

@@ -3,7 +3,7 @@
 import type { HrTime } from '@opentelemetry/api';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import { RingReader, forEachRecord, type BpfObject } from '../../../native/index.ts';
-import { detachAndDrain, loadAndAttach, readStats, u8, u32, u64, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
+import { detachAndDrain, loadAndAttach, u8, u32, u64, type HookVariant, type LoadedProgram } from '../../bpf/loader.ts';
 import { THREAD_CTX_MAP } from '../../bpf/shared-maps.ts';
 import { programStatsSource, ringStatsSource, kernelStatsSource } from '../../bpf/telemetry.ts';
 import { ATTR_ERROR_TYPE, ATTR_LINUX_SYSCALL_NAME, ATTR_PROCESS_EXECUTABLE_NAME, METRIC_LINUX_SYSCALL_ERRORS } from '../../semconv/attributes.ts';
@@ -16,7 +16,7 @@ import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../r
 import { hookChecks } from '../checks.ts';
 import { FailureAccounting } from './accounting.ts';
 import { decodeSyscallFailure, SYSCALL_EVENT_SIZE, type SyscallFailure } from './decode.ts';
-import { categoryName, failureLogRecord } from './mapping.ts';
+import { failureLogRecord } from './mapping.ts';
 import { syscallsSchema, withDefaults, type SyscallsSettings } from './settings.ts';
 import { SyscallCounter, SyscallKey, SyscallWatch, SyscallArgKind } from './syscalls.layout.ts';
 import { CATEGORIES, compileWatchList, type WatchEntry } from './watchlist.ts';
