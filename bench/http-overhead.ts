@@ -13,7 +13,7 @@
 //   KOTEL_BENCH_HOOKS=sock,syscalls: one agent run per capture path in every round (the http
 //   receiver's `hooks` setting; default auto), alternated with the baseline, rotating the order.
 import { execFileSync } from 'node:child_process';
-import { OtlpReceiver, startAgent, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, sleep, machine } from './lib.ts';
+import { OtlpReceiver, startAgent, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, sleep, machine, parseWrk } from './lib.ts';
 import { startNginx } from '../test/e2e/http-fixtures/helpers.ts';
 import { startSink } from './http-fixtures/sink-process.ts';
 
@@ -56,12 +56,7 @@ ${samplerArg === undefined ? '' : `  traces: { sampler: traceidratio, sampler_ar
 }
 
 function wrk(url: string, secs = seconds): { rps: number; p99ms: number; requests: number } {
-  const out = execFileSync('wrk', ['-t1', '-c16', `-d${secs}s`, '--latency', url], { encoding: 'utf8' });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]);
-  const requests = Number(/(\d+) requests in/.exec(out)![1]);
-  const m = /99%\s+([\d.]+)(us|ms|s)/.exec(out)!;
-  const p99ms = Number(m[1]) * (m[2] === 'us' ? 1e-3 : m[2] === 's' ? 1e3 : 1);
-  return { rps, p99ms, requests };
+  return parseWrk(execFileSync('wrk', ['-t1', '-c16', `-d${secs}s`, '--latency', url], { encoding: 'utf8' }));
 }
 
 const nginx = await startNginx();

@@ -8,7 +8,7 @@
 // Run: node bench/https-overhead.ts [rounds=5] [seconds=5] [nginx|node] [traces|metrics]
 //   metrics: duration histograms only (same kernel capture and records, no span export).
 import { execFileSync } from 'node:child_process';
-import { OtlpReceiver, startAgent, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, sleep, machine } from './lib.ts';
+import { OtlpReceiver, startAgent, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, sleep, machine, parseWrk } from './lib.ts';
 import { selfSignedCert, startNginxTls, startNodeHttpsServer } from '../test/e2e/http-fixtures/tls.ts';
 
 const rounds = Number(process.argv[2] ?? 5);
@@ -38,12 +38,9 @@ ${mode === 'traces' ? '    traces: { receivers: [http], processors: [batch], exp
 /** wrk, plus the CPU it used (the shell's children times after waiting for it). */
 function wrk(url: string): { rps: number; p99ms: number; requests: number; cpu: number } {
   const out = execFileSync('sh', ['-c', `wrk -t1 -c16 -d${seconds}s --latency ${url}; cat /proc/$$/stat`], { encoding: 'utf8' });
-  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]);
-  const requests = Number(/(\d+) requests in/.exec(out)![1]);
-  const m = /99%\s+([\d.]+)(us|ms|s)/.exec(out)!;
   const stat = out.trim().split('\n').pop()!;
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return { rps, p99ms: Number(m[1]) * (m[2] === 'us' ? 1e-3 : m[2] === 's' ? 1e3 : 1), requests, cpu: (Number(f[13]) + Number(f[14])) / CLK_TCK };
+  return { ...parseWrk(out), cpu: (Number(f[13]) + Number(f[14])) / CLK_TCK };
 }
 const CLK_TCK = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 

@@ -229,3 +229,11 @@ export function errorsCounterOf(rx: OtlpReceiver, pids: number[], errno: string)
 export function selfMetric(rx: OtlpReceiver, name: string, attrs: Record<string, string> = {}): number {
   return latestSum(rx.metrics(), name, attrs, { resource: { 'service.name': 'kotel' } }) ?? 0;
 }
+
+/** Throughput, p99 latency (ms, from `--latency`) and request count of a wrk run's output. */
+export function parseWrk(out: string): { rps: number; p99ms: number; requests: number } {
+  const rps = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)![1]);
+  const requests = Number(/(\d+) requests in/.exec(out)![1]);
+  const m = /99%\s+([\d.]+)(us|ms|s)/.exec(out)!;
+  return { rps, p99ms: Number(m[1]) * (m[2] === 'us' ? 1e-3 : m[2] === 's' ? 1e3 : 1), requests };
+}

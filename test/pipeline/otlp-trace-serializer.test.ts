@@ -13,6 +13,7 @@ import { exchangeSpan, mapExchange, recordSpan } from '../../src/receivers/http/
 import { HttpEvent, HttpFlag, HttpRole } from '../../src/receivers/http/http.layout.ts';
 import { PathTemplater } from '../../src/receivers/http/templater.ts';
 import { otlpCodecs, TO_OBJECT_OPTIONS } from '../support/otlp-proto.ts';
+import { httpExchange } from '../support/http-exchange.ts';
 
 // Every field, defaults included: the official serializer writes some zero values explicitly.
 function decode(bytes: Uint8Array): unknown {
@@ -33,13 +34,9 @@ const node = resourceFromAttributes({ 'service.name': 'nøde ☃', 'host.arch': 
 const scope = { name: 'kotel/receiver/http', version: '0.1.0' };
 
 function exchange(over: Partial<HttpExchange>): HttpExchange {
-  return {
-    startNs: 1_000_000n, endNs: 3_000_000n, reqBytes: 80, respBytes: 120, traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-    spanId: '00f067aa0ba902b7', parentId: '', tgid: 10, tid: 11, family: 2, localAddress: '127.0.0.1', localPort: 8080,
-    peerAddress: '127.0.0.1', peerPort: 50000, status: 200,
-    reqHead: 'GET /users/7?q=é HTTP/1.1\r\nHost: api.local:8080\r\nUser-Agent: t/1\r\n\r\n', respHead: 'HTTP/1.1 200 OK\r\n\r\n',
-    reqHdrEnd: 80, respHdrEnd: 19, role: HttpRole.HTTP_ROLE_SERVER, flags: 0, comm: 'node', ...over,
-  };
+  return httpExchange({
+    reqHead: 'GET /users/7?q=é HTTP/1.1\r\nHost: api.local:8080\r\nUser-Agent: t/1\r\n\r\n', respHead: 'HTTP/1.1 200 OK\r\n\r\n', respHdrEnd: 19, ...over,
+  });
 }
 
 function httpSpan(over: Partial<HttpExchange>, resource = nginx): ReadableSpan {

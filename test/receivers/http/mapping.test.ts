@@ -5,16 +5,9 @@ import { decodeHttpExchange, type HttpExchange } from '../../../src/receivers/ht
 import { exchangeSpan, HeadCache, mapExchange } from '../../../src/receivers/http/mapping.ts';
 import { HttpEvent, HttpFlag, HttpRole } from '../../../src/receivers/http/http.layout.ts';
 import { PathTemplater } from '../../../src/receivers/http/templater.ts';
+import { httpExchange } from '../../support/http-exchange.ts';
 
-function exchange(over: Partial<HttpExchange>): HttpExchange {
-  return {
-    startNs: 1_000_000n, endNs: 3_000_000n, reqBytes: 80, respBytes: 120, traceId: '4bf92f3577b34da6a3ce929d0e0e4736',
-    spanId: '00f067aa0ba902b7', parentId: '', tgid: 10, tid: 11, family: 2, localAddress: '127.0.0.1', localPort: 8080,
-    peerAddress: '127.0.0.1', peerPort: 50000, status: 200,
-    reqHead: 'GET /users/7?secret=1 HTTP/1.1\r\nHost: api.local:8080\r\nUser-Agent: t/1\r\n\r\n', respHead: 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n',
-    reqHdrEnd: 80, respHdrEnd: 38, role: HttpRole.HTTP_ROLE_SERVER, flags: 0, comm: 'node', ...over,
-  };
-}
+const exchange = httpExchange;
 const opts = { templater: new PathTemplater(), captureQuery: false, captureUserAgent: false };
 
 describe('receivers/http: span mapping', () => {
