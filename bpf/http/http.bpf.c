@@ -462,12 +462,23 @@ static __always_inline __u32 read_window(struct http_scratch *s, struct io *io)
 	return n;
 }
 
+/* The local port. A socket's close (TCP_CLOSE) releases its port binding and zeroes skc_num;
+ * inet_sport keeps the port the connection used (data may still be read after a reset). */
+static __always_inline __u16 local_port(struct sock *sk)
+{
+	__u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
+
+	if (port)
+		return port;
+	return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+}
+
 static __always_inline void fill_tuple(struct http_conn *c, struct sock *sk)
 {
 	__u16 family = sk->__sk_common.skc_family;
 
 	c->family = family;
-	c->lport = sk->__sk_common.skc_num;
+	c->lport = sk->__sk_common.skc_num ?: local_port(sk);
 	c->rport = bpf_ntohs(sk->__sk_common.skc_dport);
 	if (family == AF_INET) {
 		__builtin_memcpy(c->laddr, &sk->__sk_common.skc_rcv_saddr, 4);
@@ -795,7 +806,7 @@ static __always_inline bool fill_tuple_probed(struct http_conn *c, struct sock *
 
 	if (family != AF_INET && family != AF_INET6)
 		return false;
-	c->lport = BPF_CORE_READ(sk, __sk_common.skc_num);
+	c->lport = local_port(sk);
 	c->rport = bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 	if (family == AF_INET) {
 		__u32 l = BPF_CORE_READ(sk, __sk_common.skc_rcv_saddr), r = BPF_CORE_READ(sk, __sk_common.skc_daddr);
@@ -824,7 +835,7 @@ static __always_inline void tls_bind(struct http_conn *c, struct http_tls_key *k
 
 static __always_inline bool same_ports(struct http_conn *c, struct sock *sk)
 {
-	return c->lport == BPF_CORE_READ(sk, __sk_common.skc_num) &&
+	return c->lport == local_port(sk) &&
 	       c->rport == bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
 }
 
@@ -922,6 +933,10 @@ static __always_inline int handle(struct sock *sk, int ret, bool sending)
 	if (!s)
 		return 0;
 	on_data(c, s, &io, have_io, sending, tid, bpf_ktime_get_ns());
+	/* Data read after a reset (the socket is already closed, its close already seen): nothing
+	 * else will end the request it carried. */
+	if (sk->__sk_common.skc_state == TCP_CLOSE)
+		end_conn(c, false);
 	return 0;
 }
 
@@ -1051,6 +1066,13 @@ static __always_inline int sys_exit_io(__u64 regs, __u64 nr, long ret, int dir)
 
 	key = (__u64)sk;
 	c = bpf_map_lookup_elem(&sk_conns, &key);
+	if (c && !same_ports(c, sk)) {
+		/* State of an earlier socket at this address whose close was not seen after its last
+		 * data (the close hook fires just before the state is stored): end it, start clean. */
+		end_conn(c, false);
+		bpf_map_delete_elem(&sk_conns, &key);
+		c = NULL;
+	}
 	if (!c) {
 		/* protocol detection before any map update: only a request opens an exchange */
 		if (!have_io || io.len < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf) || !is_method(w)) {
@@ -1074,6 +1096,12 @@ static __always_inline int sys_exit_io(__u64 regs, __u64 nr, long ret, int dir)
 	if (!s)
 		return 0;
 	on_data(c, s, &io, have_io, sending, tid, bpf_ktime_get_ns());
+	/* Data read after a reset: the close (and the delete) came first; end it and drop the state
+	 * here, or a later socket at this address would inherit it. */
+	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE) {
+		end_conn(c, false);
+		bpf_map_delete_elem(&sk_conns, &key);
+	}
 	return 0;
 }
 

@@ -25,15 +25,22 @@ export function kernelStatsSource(receiver: string, stats: BpfMap) {
   };
 }
 
-export function programStatsSource(object: BpfObject, programs: string[]) {
-  let last: Array<{ name: string; runTimeNs: number; runCount: number }> = [];
+/**
+ * Per program: run time and runs (only while the kernel's statistics are on), and the runs the
+ * kernel skipped because the program was already running on that CPU (an interrupt hit the same
+ * hook while it ran): each is an event lost, counted by the kernel whether statistics are on or not.
+ */
+export function programStatsSource(receiver: string, object: Pick<BpfObject, 'programStats'>, programs: string[]) {
+  let last: Array<{ name: string; runTimeNs: number; runCount: number; recursionMisses: number }> = [];
   return (observe: Observe) => {
     try {
       last = object.programStats().filter((p) => programs.includes(p.name))
-        .map((p) => ({ name: p.name, runTimeNs: Number(p.runTimeNs), runCount: Number(p.runCount) }));
+        .map((p) => ({ name: p.name, runTimeNs: Number(p.runTimeNs), runCount: Number(p.runCount), recursionMisses: Number(p.recursionMisses) }));
     } catch { /* closed */ }
-    // Zero runs: the kernel's statistics are off (service.telemetry.metrics.bpf_run_time).
-    for (const p of last.filter((x) => x.runCount > 0)) {
+    for (const p of last) {
+      observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: receiver, [ATTR_KOTEL_REASON]: 'program_recursion', [ATTR_KOTEL_PROGRAM]: p.name }, p.recursionMisses);
+      // Zero runs: the kernel's statistics are off (service.telemetry.metrics.bpf_run_time).
+      if (p.runCount === 0) continue;
       observe('kotel.bpf.program.run_time', { [ATTR_KOTEL_PROGRAM]: p.name }, p.runTimeNs / 1e9);
       observe('kotel.bpf.program.runs', { [ATTR_KOTEL_PROGRAM]: p.name }, p.runCount);
     }

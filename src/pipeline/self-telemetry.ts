@@ -9,7 +9,7 @@ import { SELF_SCOPE } from './scope.ts';
 
 export const SELF_METRICS = {
   'kotel.receiver.records': { unit: '{record}', description: 'Records received from the kernel, per receiver.', kind: 'sum' },
-  'kotel.receiver.dropped': { unit: '{record}', description: 'Events lost before export, per receiver and reason (ringbuf_full, map_full, consumer_queue_full, decode_error).', kind: 'sum' },
+  'kotel.receiver.dropped': { unit: '{record}', description: 'Events lost before export, per receiver and reason (ringbuf_full, map_full, consumer_queue_full, decode_error, program_recursion with kotel.bpf.program, inflight_evicted, abandoned_request).', kind: 'sum' },
   'kotel.receiver.spans.sampled_out': { unit: '{span}', description: 'Spans a receiver did not build because the trace sampler (service.traces / OTEL_TRACES_SAMPLER) left them out.', kind: 'sum' },
   'kotel.exporter.sent': { unit: '{item}', description: 'Items (log records, spans, metric batches) the exporter delivered.', kind: 'sum' },
   'kotel.exporter.dropped': { unit: '{item}', description: 'Items the exporter could not deliver, per reason (queue_full, export_failed).', kind: 'sum' },

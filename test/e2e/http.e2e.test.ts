@@ -2,7 +2,7 @@
 // OTLP/gRPC → a receiver. Counts are exact: spans = the requests the server counted.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { connect } from 'node:net';
+import { connect, createServer, type Socket } from 'node:net';
 import { OtlpReceiver, latestPoints, type Span } from '../support/otlp-receiver.ts';
 import { startAgent, type AgentProcess } from './helpers/agent.ts';
 import { httpConfig, rawExchange, startNodeServer, type NodeServer } from './http-fixtures/helpers.ts';
@@ -181,6 +181,69 @@ for (const path of PATHS) describe(`e2e: http receiver (node server, curl, raw s
         assert.equal(s.attributes['error.type'], 'connection_closed');
         assert.equal(s.attributes['http.response.status_code'], undefined);
       }
+    }
+  });
+
+  it('a request the server reads only after the client reset the connection ends with an error, and the next connection starts clean', async () => {
+    // This process is the server: it accepts paused, so it reads each request only after the
+    // reset (the kernel still hands over data queued before it). The close was seen first, so
+    // nothing but that read can end the request; and on the syscall path, the state it opens
+    // must not survive into the next socket allocated at the same address.
+    const late = createServer({ pauseOnConnect: true });
+    const accepted: Array<Socket> = [];
+    late.on('connection', (s) => { s.on('error', () => {}); accepted.push(s); });
+    await new Promise<void>((r) => late.listen(0, '127.0.0.1', r));
+    const port = (late.address() as { port: number }).port;
+    const mine = () => rx.spans().filter((s) => s.resource['process.pid'] === process.pid && s.kind === 2 && s.attributes['server.port'] === port);
+    const expected: Array<{ port: number; path: string; closed: boolean }> = [];
+    const n = 6;
+    try {
+      for (let i = 0; i < n; i++) {
+        const client = await new Promise<Socket>((resolve) => { const c = connect(port, '127.0.0.1', () => resolve(c)); c.on('error', () => {}); });
+        while (accepted.length < 2 * i + 1) await new Promise((r) => setTimeout(r, 5));
+        const path = `/late/${i}`;
+        expected.push({ port: client.localPort!, path, closed: true });
+        await new Promise((r) => client.write(`GET ${path} HTTP/1.1\r\nHost: a\r\n\r\n`, r));
+        await new Promise((r) => setTimeout(r, 20));
+        client.resetAndDestroy();
+        await new Promise((r) => setTimeout(r, 20));
+        const srv = accepted[2 * i];
+        await new Promise<void>((r) => { srv.once('close', () => r()); srv.resume(); });
+        // An ordinary exchange on a fresh connection right after.
+        const next = `/after/${i}`;
+        const answered = new Promise<void>((resolve) => {
+          const c = connect(port, '127.0.0.1', () => {
+            expected.push({ port: c.localPort!, path: next, closed: false });
+            c.write(`GET ${next} HTTP/1.1\r\nHost: a\r\n\r\n`);
+          });
+          c.on('data', () => {});
+          c.on('end', () => resolve());
+        });
+        while (accepted.length < 2 * i + 2) await new Promise((r) => setTimeout(r, 5));
+        const s2 = accepted[2 * i + 1];
+        s2.once('data', () => s2.end('HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n'));
+        s2.resume();
+        await answered;
+      }
+      await rx.waitFor(() => mine().length >= 2 * n, { timeoutMs: 10_000, what: `${2 * n} spans of the late-read server` });
+      await new Promise((r) => setTimeout(r, 300));   // a stale pairing would add spans late
+      const spans = mine();
+      assert.equal(spans.length, 2 * n);
+      for (const e of expected) {
+        const s = spans.find((x) => x.attributes['network.peer.port'] === e.port);
+        assert.ok(s, `a span for ${e.path} (peer port ${e.port}); spans: ${spans.map((x) => `${x.attributes['url.path']}@${x.attributes['network.peer.port']}`).join(' ')}`);
+        assert.equal(s.attributes['url.path'], e.path);
+        if (e.closed) {
+          assert.equal(s.attributes['error.type'], 'connection_closed');
+          assert.equal(s.status.code, 2);
+        } else {
+          assert.equal(s.attributes['http.response.status_code'], 200);
+          assert.equal(s.status.code, 0);
+        }
+      }
+    } finally {
+      for (const s of accepted) s.destroy();
+      await new Promise((r) => late.close(r));
     }
   });
 

@@ -111,7 +111,7 @@ class BlockioReceiver implements Receiver {
     if (this.ctx.bpfRunTimeStats) object.enableRunTimeStats();
     const t = this.ctx.selfTelemetry;
     t.addSource(kernelStatsSource(this.id, object.map('stats')));
-    t.addSource(programStatsSource(object, variant.programs));
+    t.addSource(programStatsSource(this.id, object, variant.programs));
     const blockStats = object.map('block_stats');
     let unmatched = 0, evicted = 0, unattributed = 0;
     t.addSource((observe) => {

@@ -125,7 +125,7 @@ class HttpReceiver implements Receiver {
     const t = this.ctx.selfTelemetry;
     t.addSource(ringStatsSource(this.id, this.ring, () => this.decodeErrors));
     t.addSource(kernelStatsSource(this.id, object.map('stats')));
-    t.addSource(programStatsSource(object, [...variant.programs, ...(probed.length ? TLS_PROGRAMS : [])]));
+    t.addSource(programStatsSource(this.id, object, [...variant.programs, ...(probed.length ? TLS_PROGRAMS : [])]));
     if (this.ctx.emitSpan) t.addSource((observe) => observe('kotel.receiver.spans.sampled_out', { [ATTR_KOTEL_RECEIVER]: this.id }, this.sampledOut));
     this.state = 'running';
   }

@@ -120,7 +120,7 @@ class IouringReceiver implements Receiver {
     if (this.ctx.bpfRunTimeStats) object.enableRunTimeStats();
     const t = this.ctx.selfTelemetry;
     t.addSource(kernelStatsSource(this.id, object.map('stats')));
-    t.addSource(programStatsSource(object, variant.programs));
+    t.addSource(programStatsSource(this.id, object, variant.programs));
     let unmatched = 0, abandoned = 0;
     t.addSource((observe) => {
       try {

@@ -76,7 +76,7 @@ class ProcessReceiver implements Receiver {
     const t = this.ctx.selfTelemetry;
     t.addSource(ringStatsSource(this.id, this.ring, () => this.decodeErrors));
     t.addSource(kernelStatsSource(this.id, object.map('stats')));
-    t.addSource(programStatsSource(object, variant.programs));
+    t.addSource(programStatsSource(this.id, object, variant.programs));
     t.addSource((observe) => {
       observe('kotel.receiver.dropped', { [ATTR_KOTEL_RECEIVER]: this.id, [ATTR_KOTEL_REASON]: 'series_limit' }, this.series.refused);
     });

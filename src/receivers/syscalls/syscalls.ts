@@ -85,7 +85,7 @@ class SyscallsReceiver implements Receiver {
     const t = this.ctx.selfTelemetry;
     t.addSource(ringStatsSource(this.id, this.ring, () => this.decodeErrors));
     t.addSource(kernelStatsSource(this.id, object.map('stats')));
-    t.addSource(programStatsSource(object, variant.programs));
+    t.addSource(programStatsSource(this.id, object, variant.programs));
     this.sweepTimer = setInterval(() => this.sweep(false), SWEEP_MS).unref();
     this.state = 'running';
   }

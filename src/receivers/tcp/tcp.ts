@@ -129,7 +129,7 @@ class TcpReceiver implements Receiver {
     const t = this.ctx.selfTelemetry;
     t.addSource(ringStatsSource(this.id, this.ring, () => this.decodeErrors));
     t.addSource(kernelStatsSource(this.id, object.map('stats')));
-    t.addSource(programStatsSource(object, variant.programs));
+    t.addSource(programStatsSource(this.id, object, variant.programs));
     this.state = 'running';
   }
 
