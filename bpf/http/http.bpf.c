@@ -833,10 +833,15 @@ static __always_inline void tls_bind(struct http_conn *c, struct http_tls_key *k
 		kotel_stat_add(KOTEL_STAT_MAP_FULL, 1);
 }
 
+/* Both ports in one read: skc_portpair is skc_dport (network order) then skc_num, little-endian. */
 static __always_inline bool same_ports(struct http_conn *c, struct sock *sk)
 {
-	return c->lport == local_port(sk) &&
-	       c->rport == bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport));
+	__u32 pair = BPF_CORE_READ(sk, __sk_common.skc_portpair);
+	__u16 num = pair >> 16;
+
+	if (c->rport != bpf_ntohs((__u16)pair))
+		return false;
+	return c->lport == (num ?: local_port(sk));
 }
 
 /* Socket I/O that is not HTTP by a thread that calls SSL_read/SSL_write tells which socket
@@ -1045,7 +1050,7 @@ static __always_inline int sys_exit_io(__u64 regs, __u64 nr, long ret, int dir)
 	struct sock *sk;
 	__u32 zero = 0, tgid, tid;
 	__u64 key, w = 0;
-	bool have_io, sending = dir == 1;
+	bool have_io, sending = dir == 1, fresh = false;
 	__u16 proto, family;
 
 	if (skip_task(task, &tgid, &tid))
@@ -1091,14 +1096,15 @@ static __always_inline int sys_exit_io(__u64 regs, __u64 nr, long ret, int dir)
 		c->role = sending ? HTTP_ROLE_CLIENT : HTTP_ROLE_SERVER;
 		c->tgid = tgid;
 		fill_tuple_probed(c, sk);
+		fresh = true;
 	}
 	s = bpf_map_lookup_elem(&scratch, &zero);
 	if (!s)
 		return 0;
 	on_data(c, s, &io, have_io, sending, tid, bpf_ktime_get_ns());
-	/* Data read after a reset: the close (and the delete) came first; end it and drop the state
-	 * here, or a later socket at this address would inherit it. */
-	if (BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE) {
+	/* Data read after a reset: the close (and the delete) came first, so the state is new here;
+	 * end it and drop it, or a later socket at this address would inherit it. */
+	if (fresh && BPF_CORE_READ(sk, __sk_common.skc_state) == TCP_CLOSE) {
 		end_conn(c, false);
 		bpf_map_delete_elem(&sk_conns, &key);
 	}
