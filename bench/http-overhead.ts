@@ -12,6 +12,8 @@
 // round the new agent gets WARMUP seconds (default 2) of the same load, unmeasured (JIT warm-up).
 //   KOTEL_BENCH_HOOKS=sock,syscalls: one agent run per capture path in every round (the http
 //   receiver's `hooks` setting; default auto), alternated with the baseline, rotating the order.
+//   KOTEL_BENCH_AGENT_FLAGS="; --max-semi-space-size=4": the same for sets of node flags given to the
+//   agent process (NODE_OPTIONS; the empty set is the agent as shipped), crossed with the hooks.
 import { execFileSync } from 'node:child_process';
 import { OtlpReceiver, startAgent, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, sleep, machine, parseWrk } from './lib.ts';
 import { startNginx } from '../test/e2e/http-fixtures/helpers.ts';
@@ -28,6 +30,8 @@ const WARMUP_S = Number(process.env.WARMUP ?? 2);
 // BPF_STATS=1: the kernel's run-time statistics on, to report BPF ns/request (they slow every hook run).
 const BPF_STATS = process.env.BPF_STATS === '1';
 const HOOKS = (process.env.KOTEL_BENCH_HOOKS ?? 'auto').split(',');
+const FLAGS = (process.env.KOTEL_BENCH_AGENT_FLAGS ?? '').split(';').map((f) => f.trim());
+const VARIANTS = HOOKS.flatMap((hooks) => FLAGS.map((flags) => ({ hooks, flags, label: flags ? `${hooks}, node ${flags}` : hooks })));
 // Spans go to a collector on the same host, as deploy/ configures it: no compression (COMPRESSION=gzip to compare).
 const COMPRESSION = process.env.COMPRESSION ?? 'none';
 
@@ -71,10 +75,10 @@ async function nginxSpans(): Promise<number> {
 }
 interface Run { rps: number; p99ms: number; ratio: number; nsPerReq: number; runsPerReq: number; completeness: number; agentUsPerReq: number }
 const base: Array<{ rps: number; p99ms: number }> = [];
-const runs = new Map<string, Run[]>(HOOKS.map((h) => [h, []]));
+const runs = new Map<string, Run[]>(VARIANTS.map((v) => [v.label, []]));
 
-async function withAgent(hooks: string, baseRps: number): Promise<Run> {
-  const agent = await startAgent(config(rx.grpcEndpoint, spansEndpoint, hooks));
+async function withAgent(hooks: string, flags: string, baseRps: number): Promise<Run> {
+  const agent = await startAgent(config(rx.grpcEndpoint, spansEndpoint, hooks), flags ? { NODE_OPTIONS: flags } : {});
   if (WARMUP_S > 0) {
     // A running agent is warm: compile its hot paths (JIT) before measuring, and let that traffic drain.
     const logAtWarmup = nginx.accessLog().length;
@@ -119,11 +123,11 @@ async function withAgent(hooks: string, baseRps: number): Promise<Run> {
 wrk(url); // warm-up
 for (let r = 0; r < rounds; r++) {
   base.push(wrk(url));
-  const order = HOOKS.map((_, i) => HOOKS[(i + r) % HOOKS.length]);   // rotate: no path always runs first
-  for (const hooks of order) {
-    const run = await withAgent(hooks, base[r].rps);
-    runs.get(hooks)!.push(run);
-    console.error(`round ${r + 1}: base ${fmt(base[r].rps)} req/s, hooks ${hooks} ${fmt(run.rps)} req/s (ratio ${fmt(run.ratio, 3)}), ${fmt(run.nsPerReq)} BPF ns/req, spans/served ${fmt(run.completeness, 4)}, agent ${fmt(run.agentUsPerReq, 2)} µs CPU/req`);
+  const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);   // rotate: no variant always runs first
+  for (const { hooks, flags, label } of order) {
+    const run = await withAgent(hooks, flags, base[r].rps);
+    runs.get(label)!.push(run);
+    console.error(`round ${r + 1}: base ${fmt(base[r].rps)} req/s, hooks ${label} ${fmt(run.rps)} req/s (ratio ${fmt(run.ratio, 3)}), ${fmt(run.nsPerReq)} BPF ns/req, spans/served ${fmt(run.completeness, 4)}, agent ${fmt(run.agentUsPerReq, 2)} µs CPU/req`);
   }
 }
 await nginx.stop();
