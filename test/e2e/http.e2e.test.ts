@@ -256,6 +256,19 @@ for (const path of PATHS) describe(`e2e: http receiver (node server, curl, raw s
     }, { timeoutMs: 10_000, what: `duration histogram count = ${total}` });
   });
 
+  it('runs the kernel skipped (recursion) are reported per attached program, with kotel\'s resource', async () => {
+    const attached = /http\(([^)]+)\)/.exec(agent.stderr())![1];   // e.g. tp_btf/sock_send_length+sock_recv_length
+    let programs: string[] = [];
+    await rx.waitFor(() => {
+      const found = latestPoints(rx.metrics(), 'kotel.receiver.dropped', { 'kotel.receiver': 'http', 'kotel.reason': 'program_recursion' }, { resource: { 'service.name': 'kotel' } });
+      programs = [...found.values()].map((f) => String(f.point.attributes['kotel.bpf.program']));
+      return programs.length >= 2;
+    }, { what: 'kotel.receiver.dropped{program_recursion} points' }).catch((e: Error) => { throw new Error(`${e.message}\nhooks ${attached}, programs so far: ${programs.join(', ')}`); });
+    // One point per program of the capture path (the data hooks and the close hook), TLS uprobes aside.
+    assert.ok(programs.some((p) => /sock_state/.test(p)), `the close hook among ${programs.join(', ')}`);
+    assert.ok(programs.some((p) => /sock_(send|recv)|sys_exit/.test(p)), `a data hook among ${programs.join(', ')}`);
+  });
+
   it('traceparent over two hops: client → node proxy → node upstream, one trace', async () => {
     const upstream = await startNodeServer();
     const proxy = await startNodeServer(upstream.port);
