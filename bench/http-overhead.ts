@@ -14,16 +14,22 @@
 //   receiver's `hooks` setting; default auto), alternated with the baseline, rotating the order.
 //   KOTEL_BENCH_AGENT_FLAGS="; --max-semi-space-size=4": the same for sets of node flags given to the
 //   agent process (NODE_OPTIONS; the empty set is the agent as shipped), crossed with the hooks.
+//   KOTEL_BENCH_SPAN_EXPORTERS=otlp,otlphttp: spans over OTLP/gRPC (default) and/or OTLP/HTTP protobuf,
+//   crossed with the above (the count sink takes both).
 import { execFileSync } from 'node:child_process';
 import { OtlpReceiver, startAgent, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, sleep, machine, parseWrk } from './lib.ts';
 import { startNginx } from '../test/e2e/http-fixtures/helpers.ts';
 import { startSink } from './http-fixtures/sink-process.ts';
+import { startOtelcolSink } from './http-fixtures/otelcol-sink.ts';
 
 const rounds = Number(process.argv[2] ?? 5);
 const seconds = Number(process.argv[3] ?? 5);
 const mode = process.argv[4] === 'metrics' ? 'metrics' : 'traces';
 const samplerArg = process.argv[5] === undefined ? undefined : Number(process.argv[5]);
 const decodeSink = process.env.SINK === 'decode';
+// SINK=otelcol: a real Collector takes the spans (debug exporter, basic); it counts spans, not their
+// processes, so completeness is taken as (all spans) / 2 (nginx's server span and wrk's client span).
+const otelcolSink = process.env.SINK === 'otelcol';
 // WARMUP=seconds of wrk against the freshly started agent before each measured round (default 2; 0: none).
 const WARMUP_S = Number(process.env.WARMUP ?? 2);
 
@@ -31,11 +37,14 @@ const WARMUP_S = Number(process.env.WARMUP ?? 2);
 const BPF_STATS = process.env.BPF_STATS === '1';
 const HOOKS = (process.env.KOTEL_BENCH_HOOKS ?? 'auto').split(',');
 const FLAGS = (process.env.KOTEL_BENCH_AGENT_FLAGS ?? '').split(';').map((f) => f.trim());
-const VARIANTS = HOOKS.flatMap((hooks) => FLAGS.map((flags) => ({ hooks, flags, label: flags ? `${hooks}, node ${flags}` : hooks })));
+const EXPORTERS = (process.env.KOTEL_BENCH_SPAN_EXPORTERS ?? 'otlp').split(',');
+const VARIANTS = HOOKS.flatMap((hooks) => FLAGS.flatMap((flags) => EXPORTERS.map((exporter) => ({
+  hooks, flags, exporter, label: [hooks, flags && `node ${flags}`, exporter !== 'otlp' && `spans via ${exporter}`].filter(Boolean).join(', '),
+}))));
 // Spans go to a collector on the same host, as deploy/ configures it: no compression (COMPRESSION=gzip to compare).
 const COMPRESSION = process.env.COMPRESSION ?? 'none';
 
-function config(endpoint: string, spansEndpoint: string, hooks: string): string {
+function config(endpoint: string, spansEndpoint: string, hooks: string, exporter = 'otlp'): string {
   return `receivers:
   http: { hooks: ${hooks} }
 exporters:
@@ -43,7 +52,7 @@ exporters:
     endpoint: ${endpoint}
     tls: { insecure: true }
     sending_queue: { queue_size: 1000000 }
-  otlp/spans:
+  ${exporter}/spans:
     endpoint: ${spansEndpoint}
     tls: { insecure: true }
     compression: ${COMPRESSION}
@@ -52,7 +61,7 @@ processors:
   batch: { timeout: 200ms, send_batch_size: 8192, send_batch_max_size: 16384 }
 service:
   pipelines:
-${mode === 'traces' ? '    traces: { receivers: [http], processors: [batch], exporters: [otlp/spans] }\n' : ''}    metrics: { receivers: [http], exporters: [otlp] }
+${mode === 'traces' ? `    traces: { receivers: [http], processors: [batch], exporters: [${exporter}/spans] }\n` : ''}    metrics: { receivers: [http], exporters: [otlp] }
 ${samplerArg === undefined ? '' : `  traces: { sampler: traceidratio, sampler_arg: ${samplerArg} }\n`}
   telemetry:
     metrics: { interval: 5s${BPF_STATS ? ', bpf_run_time: true' : ''} }
@@ -66,10 +75,11 @@ function wrk(url: string, secs = seconds): { rps: number; p99ms: number; request
 const nginx = await startNginx();
 const url = `http://127.0.0.1:${nginx.port}/1k.txt`;
 const rx = await OtlpReceiver.start({ httpPort: null });
-const sink = decodeSink ? undefined : await startSink();
+const sink = decodeSink ? undefined : otelcolSink ? await startOtelcolSink() : await startSink();
 const spansEndpoint = sink?.endpoint ?? rx.grpcEndpoint;
 /** nginx's server spans received so far. */
 async function nginxSpans(): Promise<number> {
+  if (sink && otelcolSink) return Math.floor((await sink.counts()).total / 2);
   if (sink) return (await sink.counts()).byKey['nginx 2'] ?? 0;
   return rx.spans().filter((s) => s.kind === 2 && s.resource['process.executable.name'] === 'nginx').length;
 }
@@ -77,8 +87,10 @@ interface Run { rps: number; p99ms: number; ratio: number; nsPerReq: number; run
 const base: Array<{ rps: number; p99ms: number }> = [];
 const runs = new Map<string, Run[]>(VARIANTS.map((v) => [v.label, []]));
 
-async function withAgent(hooks: string, flags: string, baseRps: number): Promise<Run> {
-  const agent = await startAgent(config(rx.grpcEndpoint, spansEndpoint, hooks), flags ? { NODE_OPTIONS: flags } : {});
+async function withAgent(hooks: string, flags: string, exporter: string, baseRps: number): Promise<Run> {
+  const endpoint = exporter === 'otlphttp' ? sink?.httpEndpoint : spansEndpoint;
+  if (!endpoint) throw new Error(`no ${exporter} endpoint for spans (SINK=decode takes OTLP/gRPC only)`);
+  const agent = await startAgent(config(rx.grpcEndpoint, endpoint, hooks, exporter), flags ? { NODE_OPTIONS: flags } : {});
   if (WARMUP_S > 0) {
     // A running agent is warm: compile its hot paths (JIT) before measuring, and let that traffic drain.
     const logAtWarmup = nginx.accessLog().length;
@@ -124,8 +136,8 @@ wrk(url); // warm-up
 for (let r = 0; r < rounds; r++) {
   base.push(wrk(url));
   const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);   // rotate: no variant always runs first
-  for (const { hooks, flags, label } of order) {
-    const run = await withAgent(hooks, flags, base[r].rps);
+  for (const { hooks, flags, exporter, label } of order) {
+    const run = await withAgent(hooks, flags, exporter, base[r].rps);
     runs.get(label)!.push(run);
     console.error(`round ${r + 1}: base ${fmt(base[r].rps)} req/s, hooks ${label} ${fmt(run.rps)} req/s (ratio ${fmt(run.ratio, 3)}), ${fmt(run.nsPerReq)} BPF ns/req, spans/served ${fmt(run.completeness, 4)}, agent ${fmt(run.agentUsPerReq, 2)} µs CPU/req`);
   }
@@ -137,7 +149,7 @@ sink?.stop();
 const b = median(base.map((x) => x.rps));
 const bp99 = median(base.map((x) => x.p99ms));
 const range = (xs: number[], d: number) => `${fmt(Math.min(...xs), d)}–${fmt(Math.max(...xs), d)}`;
-table(`http receiver overhead (${mode}${samplerArg === undefined ? '' : `, traceidratio ${samplerArg}`}; agent warm-up ${WARMUP_S} s; spans into ${decodeSink ? 'the in-process protobufjs receiver' : 'the count sink process'}, compression ${COMPRESSION}) — nginx 1 KB file, wrk -t1 -c16 -d${seconds}s, ${rounds} alternated rounds, medians (${machine()})`,
+table(`http receiver overhead (${mode}${samplerArg === undefined ? '' : `, traceidratio ${samplerArg}`}; agent warm-up ${WARMUP_S} s; spans into ${decodeSink ? 'the in-process protobufjs receiver' : otelcolSink ? 'an OpenTelemetry Collector (debug exporter; spans/requests = all spans ÷ 2)' : 'the count sink process'}, compression ${COMPRESSION}) — nginx 1 KB file, wrk -t1 -c16 -d${seconds}s, ${rounds} alternated rounds, medians (${machine()})`,
   ['', 'req/s', 'p99 latency', 'ratio (median, range of rounds)', 'BPF ns/request', 'BPF runs/request', 'agent process µs CPU/request (until its spans are exported)', 'spans/requests'],
   [
     ['without agent', fmt(b), `${fmt(bp99, 2)} ms`, '—', '—', '—', '—', '—'],

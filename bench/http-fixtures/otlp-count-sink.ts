@@ -2,7 +2,9 @@
 // as a collector would: it walks the protobuf wire format of each ExportTraceServiceRequest
 // (resource_spans → resource / scope_spans → spans, every length checked) and counts spans per
 // process.executable.name and span kind instead of decoding them into objects.
-// Prints "endpoint URL"; answers each stdin line with "spans TOTAL {json of counts by 'exe kind'}".
+// Prints "endpoint URL" (OTLP/gRPC) and "http URL" (OTLP/HTTP protobuf, POST /v1/traces); answers each
+// stdin line with "spans TOTAL {json of counts by 'exe kind'}".
+import { createServer } from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 
 type Visit = (field: number, wire: number, start: number, end: number, value: number) => void;
@@ -69,7 +71,22 @@ server.addService({
   },
 });
 const port = await new Promise<number>((resolve, reject) => server.bindAsync('127.0.0.1:0', grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+const http = createServer((req, res) => {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    try {
+      if (req.url !== '/v1/traces') throw new Error(`no ${req.url} here`);
+      countSpans(Buffer.concat(chunks));
+      res.writeHead(200, { 'Content-Type': 'application/x-protobuf' }).end();
+    } catch (err) {
+      res.writeHead(400).end((err as Error).message);
+    }
+  });
+});
+await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+console.log(`http http://127.0.0.1:${(http.address() as { port: number }).port}`);
 console.log(`endpoint http://127.0.0.1:${port}`);
 process.stdin.setEncoding('utf8');
 process.stdin.on('data', () => console.log(`spans ${total} ${JSON.stringify(Object.fromEntries(counts))}`));
-process.stdin.on('end', () => { server.forceShutdown(); process.exit(0); });
+process.stdin.on('end', () => { server.forceShutdown(); http.close(); process.exit(0); });

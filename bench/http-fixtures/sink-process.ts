@@ -4,6 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface SinkProcess {
   endpoint: string;
+  /** OTLP/HTTP base URL (count sink only). */
+  httpEndpoint?: string;
   child: ChildProcess;
   /** Spans received in total, and by "process.executable.name kind" (count sink only). */
   counts(): Promise<{ total: number; byKey: Record<string, number> }>;
@@ -21,6 +23,7 @@ export async function startSink(script = './otlp-count-sink.ts'): Promise<SinkPr
   const endpoint = /endpoint (\S+)/.exec(out)![1];
   return {
     endpoint,
+    httpEndpoint: /^http (\S+)/m.exec(out)?.[1],
     child,
     async counts() {
       const before = out.length;

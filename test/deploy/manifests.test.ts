@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseAllDocuments } from 'yaml';
+import { parse, parseAllDocuments } from 'yaml';
 import { loadConfig } from '../../src/config/index.ts';
 import { receiverTypes } from '../../src/receivers/registry.ts';
 
@@ -21,9 +21,17 @@ describe('deploy/', () => {
   const withCollector = docs('kubernetes/kotel-with-collector.yaml');
 
   it('otel-config.yaml loads with every registered receiver, endpoint from KOTEL_OTLP_ENDPOINT', () => {
-    const cfg = loadConfig({ text: read('otel-config.yaml'), source: 'deploy/otel-config.yaml', env: { KOTEL_OTLP_ENDPOINT: 'collector:4317' }, receiverTypes: receiverTypes() });
+    const cfg = loadConfig({ text: read('otel-config.yaml'), source: 'deploy/otel-config.yaml', env: { KOTEL_OTLP_ENDPOINT: 'http://collector:4318' }, receiverTypes: receiverTypes() });
     assert.deepEqual(Object.keys(cfg.receivers).sort(), Object.keys(receiverTypes()).sort());
-    assert.match(JSON.stringify(cfg.exporters), /collector:4317/);
+    assert.match(JSON.stringify(cfg.exporters), /http:\/\/collector:4318\/v1\/traces/);
+  });
+
+  it('kotel-with-collector.yaml: the Collector in the pod listens where kotel sends (OTLP/HTTP)', () => {
+    const pod = withCollector.find((d) => d.kind === 'DaemonSet')!.spec.template.spec;
+    const kotel = pod.containers.find((c: { name: string }) => c.name === 'kotel');
+    const endpoint = kotel.env.find((e: { name: string }) => e.name === 'KOTEL_OTLP_ENDPOINT').value;
+    const collector = parse(withCollector.find((d) => d.kind === 'ConfigMap' && d.metadata.name === 'kotel-collector-config')!.data['collector.yaml']);
+    assert.equal(endpoint, `http://${collector.receivers.otlp.protocols.http.endpoint}`);
   });
 
   it('the DaemonSet ConfigMap carries deploy/otel-config.yaml unchanged', () => {

@@ -16,7 +16,7 @@ describe('e2e: deploy/otel-config.yaml into a real Collector', function () {
   it('spans, metrics and logs reach the Collector; SIGTERM flushes them', async () => {
     const col = await Otelcol.start({});
     try {
-      const agent = await startAgent(CONFIG, { KOTEL_OTLP_ENDPOINT: col.grpcEndpoint });
+      const agent = await startAgent(CONFIG, { KOTEL_OTLP_ENDPOINT: col.httpEndpoint });
       const server = await startNodeServer();
       try {
         execFileSync('curl', ['-s', '-o', '/dev/null', `http://127.0.0.1:${server.port}/a/1`, `http://127.0.0.1:${server.port}/a/2`]);
