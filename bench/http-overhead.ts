@@ -8,7 +8,8 @@
 // Spans go to otlp-count-sink.ts in its own process (it counts spans per executable and kind,
 // cheaply, as a collector elsewhere would cost nothing here); SINK=decode sends them to the in-process
 // test OtlpReceiver instead, which decodes every span with protobufjs (~30 µs of CPU per span on
-// the same 2 cores: that is how the first figures in BENCHMARKS.md were taken). Before each measured
+// the same 2 cores: that is how the first figures in BENCHMARKS.md were taken); SINK=otelcol sends them to a
+// real OpenTelemetry Collector (the test suite's build), the peer a deployment has. Before each measured
 // round the new agent gets WARMUP seconds (default 2) of the same load, unmeasured (JIT warm-up).
 //   KOTEL_BENCH_HOOKS=sock,syscalls: one agent run per capture path in every round (the http
 //   receiver's `hooks` setting; default auto), alternated with the baseline, rotating the order.

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 
 export interface SinkProcess {
   endpoint: string;
-  /** OTLP/HTTP base URL (count sink only). */
+  /** OTLP/HTTP base URL (the count sink and the Collector take both). */
   httpEndpoint?: string;
   child: ChildProcess;
   /** Spans received in total, and by "process.executable.name kind" (count sink only). */
