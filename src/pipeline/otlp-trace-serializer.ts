@@ -94,18 +94,27 @@ function writeAttributes(w: ProtobufWriter, attrs: Attributes, field: number): v
   }
 }
 
+/**
+ * The bytes `write` produces for an immutable object (a Resource, a scope, a shared attribute set),
+ * encoded on first use and reused while the object lives. `write` is a module-level function: no
+ * closure per call on the per-span path.
+ */
+function encodedOnce<K extends object>(cache: WeakMap<K, Uint8Array>, key: K, size: number, write: (w: ProtobufWriter, key: K) => void): Uint8Array {
+  let b = cache.get(key);
+  if (b) return b;
+  const w = new ProtobufWriter(size);
+  write(w, key);
+  b = w.finish();
+  cache.set(key, b);
+  return b;
+}
+
 /** Span attributes (field 9) many spans share, encoded once per object. */
 const sharedSpanAttributes = new WeakMap<Attributes, Uint8Array>();
+const writeSpanAttributes = (w: ProtobufWriter, attrs: Attributes) => writeAttributes(w, attrs, 9);
 
 function writeSharedSpanAttributes(w: ProtobufWriter, attrs: Attributes): void {
-  let b = sharedSpanAttributes.get(attrs);
-  if (!b) {
-    const sw = new ProtobufWriter(512);
-    writeAttributes(sw, attrs, 9);
-    b = sw.finish();
-    sharedSpanAttributes.set(attrs, b);
-  }
-  w.all(b);
+  w.all(encodedOnce(sharedSpanAttributes, attrs, 512, writeSpanAttributes));
 }
 
 function writeHrTime(w: ProtobufWriter, t: HrTime): void {
@@ -121,27 +130,18 @@ function hexBytes(w: ProtobufWriter, field: number, hex: string): void {
   w.bytes(new Uint8Array(b.buffer, b.byteOffset, b.length));
 }
 
-// Resource and scope messages, encoded once per object (both are immutable).
+// Resource and scope messages (ResourceSpans.resource, ScopeSpans.scope), encoded once per object.
 const resourceBytes = new WeakMap<Resource, Uint8Array>();
 const scopeBytes = new WeakMap<InstrumentationScope, Uint8Array>();
 
-function encodedResource(r: Resource): Uint8Array {
-  let b = resourceBytes.get(r);
-  if (b) return b;
-  const w = new ProtobufWriter(1024);
+function writeResource(w: ProtobufWriter, r: Resource): void {
   w.tag(1, WIRE_LEN);
   const at = w.begin(2);
   writeAttributes(w, r.attributes, 1);
   w.end(at, 2);
-  b = w.finish();
-  resourceBytes.set(r, b);
-  return b;
 }
 
-function encodedScope(s: InstrumentationScope): Uint8Array {
-  let b = scopeBytes.get(s);
-  if (b) return b;
-  const w = new ProtobufWriter(256);
+function writeScope(w: ProtobufWriter, s: InstrumentationScope): void {
   w.tag(1, WIRE_LEN);
   const at = w.begin(1);
   w.tag(1, WIRE_LEN); w.string(s.name);
@@ -149,10 +149,10 @@ function encodedScope(s: InstrumentationScope): Uint8Array {
   const attrs = (s as { attributes?: Attributes }).attributes;
   if (attrs) writeAttributes(w, attrs, 3);
   w.end(at, 1);
-  b = w.finish();
-  scopeBytes.set(s, b);
-  return b;
 }
+
+const encodedResource = (r: Resource) => encodedOnce(resourceBytes, r, 1024, writeResource);
+const encodedScope = (s: InstrumentationScope) => encodedOnce(scopeBytes, s, 256, writeScope);
 
 function writeStatus(w: ProtobufWriter, code: number, message: string | undefined): void {
   w.tag(15, WIRE_LEN);
