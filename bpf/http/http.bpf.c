@@ -41,6 +41,11 @@ const volatile __u32 req_head_size = HTTP_HEAD_MAX;
 const volatile __u32 resp_head_size = HTTP_HEAD_MAX;
 const volatile __u8 tls_enabled = 0;     /* SSL uprobes attached: learn which socket carries which SSL* */
 const volatile __u8 no_loop_helper = 0;  /* tests: scan with the bounded loop kernels before 5.17 (no bpf_loop) get */
+/* What to follow (settings server, client, ports): tested before any read or map work */
+const volatile __u8 capture_server = 1;  /* exchanges this host's processes answer */
+const volatile __u8 capture_client = 1;  /* requests this host's processes send */
+const volatile __u8 any_port = 1;        /* else only connections whose server port is in port_set */
+const volatile __u8 port_set[65536 / 8];
 
 struct {
 	__uint(type, BPF_MAP_TYPE_SK_STORAGE);
@@ -137,6 +142,18 @@ static __always_inline bool is_method(__u64 w)
 static __always_inline bool is_response(__u64 w)
 {
 	return (w & M7) == W_HTTP1;
+}
+
+/* Whether a connection whose first request goes this way is followed: the server's port is
+ * the local one when this side answers, the peer's when it sends. */
+static __always_inline bool side_wanted(bool sending)
+{
+	return sending ? capture_client : capture_server;
+}
+
+static __always_inline bool port_wanted(__u16 server_port)
+{
+	return any_port || (port_set[(server_port >> 3) & 8191] & (1 << (server_port & 7)));
 }
 
 static __always_inline struct pt_regs *task_regs(struct task_struct *task)
@@ -919,8 +936,10 @@ static __always_inline int handle(struct sock *sk, int ret, bool sending)
 
 	c = bpf_sk_storage_get(&conns, sk, 0, 0);
 	if (!c) {
-		/* protocol detection before any map work: 8 bytes; only a request opens an exchange */
-		if (!have_io || io.len < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf) || !is_method(w)) {
+		/* selection, then protocol detection, before any map work: only a request opens an exchange */
+		if (!side_wanted(sending) ||
+		    !port_wanted(sending ? bpf_ntohs(sk->__sk_common.skc_dport) : sk->__sk_common.skc_num) ||
+		    !have_io || io.len < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf) || !is_method(w)) {
 			if (tls_enabled)
 				tls_note_socket(sk, sending, tgid, tid);   /* encrypted bytes end here */
 			return 0;
@@ -1079,8 +1098,10 @@ static __always_inline int sys_exit_io(__u64 regs, __u64 nr, long ret, int dir)
 		c = NULL;
 	}
 	if (!c) {
-		/* protocol detection before any map update: only a request opens an exchange */
-		if (!have_io || io.len < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf) || !is_method(w)) {
+		/* selection, then protocol detection, before any map update: only a request opens an exchange */
+		if (!side_wanted(sending) ||
+		    !port_wanted(sending ? bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)) : local_port(sk)) ||
+		    !have_io || io.len < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf) || !is_method(w)) {
 			if (tls_enabled)
 				tls_note_socket(sk, sending, tgid, tid);   /* encrypted bytes end here */
 			return 0;
@@ -1258,6 +1279,11 @@ int ssl_return(struct pt_regs *ctx)
 	io.ret = bytes;
 	c = bpf_map_lookup_elem(&tls_conns, &key);
 	if (!c) {
+		/* the port is checked where the socket is known: here if it is, else in user space */
+		if (!side_wanted(sending) ||
+		    (sk && !port_wanted(sending ? bpf_ntohs(BPF_CORE_READ((struct sock *)sk, __sk_common.skc_dport))
+					       : local_port((struct sock *)sk))))
+			return 0;
 		if (bytes < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf) || !is_method(w))
 			return 0;   /* only a request opens an exchange */
 		c = bpf_map_lookup_elem(&conn_zero, &zero);

@@ -80,6 +80,13 @@ function toProblem(e: ErrorObject, root: unknown): SchemaProblem {
       const want = types.filter((t) => t !== 'null').map((t) => (t === 'integer' ? 'an integer' : t === 'object' ? 'a map' : t === 'array' ? 'a list' : `a ${t}`));
       return { path, message: `must be ${want.join(' or ')} (got ${describe(e.data)})` };
     }
+    case 'const': {
+      // a `const` in a conditional schema says why in its description
+      const why = (e.parentSchema as { description?: string } | undefined)?.description;
+      return { path, message: why ? `${why} (got ${describe(e.data)})` : `must be ${JSON.stringify(p.allowedValue)} (got ${describe(e.data)})` };
+    }
+    case 'uniqueItems':
+      return { path, message: `lists the same value twice (items ${String(p.j)} and ${String(p.i)})` };
     case 'enum':
       return { path, message: `must be one of: ${(p.allowedValues as unknown[]).map((v) => String(v)).join(', ')} (got ${describe(e.data)})` };
     case 'minItems':

@@ -17,6 +17,7 @@ import {
 import type { CheckItem, Receiver, ReceiverContext, ReceiverFactory } from '../receiver.ts';
 import { hookChecks } from '../checks.ts';
 import { HTTP_EVENT_SIZE, HttpRecord } from './decode.ts';
+import { HttpFlag } from './http.layout.ts';
 import { KotelEventKind } from '../../bpf/kotel-event.layout.ts';
 import { HistogramSet } from './metrics.ts';
 import { HeadCache, mapExchange, recordSpan, type MappingOptions } from './mapping.ts';
@@ -24,6 +25,7 @@ import { DEFAULT_SIZE_BUCKETS, httpSchema, withDefaults, type HttpSettings } fro
 import { PathTemplater } from './templater.ts';
 import { attachTls, reportRejected, resolveTlsTargets, tlsCandidates, tlsCheckItems, TLS_PROGRAMS } from './tls.ts';
 import { sampleExchange } from './sampling.ts';
+import { describeSelection, portBitmap, portFilter } from './selection.ts';
 
 const OBJECT = 'http.bpf.o';
 // Sock tracepoints (6.3+): fire only for socket I/O. Syscall exits: the fallback on older kernels.
@@ -74,11 +76,14 @@ class HttpReceiver implements Receiver {
   private readonly record = new HttpRecord(Buffer.alloc(0), new DataView(new ArrayBuffer(0)), 0);
   private readonly slab = new SpanSlab();
   private readonly batchResources = new Map<number, Resource>();
+  /** The ports setting, for TLS records: the kernel tests a TLS connection's port only if it knew the socket in time. */
+  private readonly portWanted: ReturnType<typeof portFilter>;
 
   constructor(ctx: ReceiverContext<HttpSettings>) {
     this.ctx = ctx;
     this.id = ctx.id;
     this.settings = withDefaults(ctx.settings);
+    this.portWanted = portFilter(this.settings.ports);
     this.mapping = {
       templater: new PathTemplater(this.settings.routes),
       captureQuery: this.settings.capture_query,
@@ -102,6 +107,10 @@ class HttpReceiver implements Receiver {
         req_head_size: u32(this.settings.request_head_size),
         resp_head_size: u32(this.settings.response_head_size),
         tls_enabled: u8(tls.targets.length ? 1 : 0),
+        capture_server: u8(this.settings.server ? 1 : 0),
+        capture_client: u8(this.settings.client ? 1 : 0),
+        any_port: u8(this.settings.ports.length ? 0 : 1),
+        port_set: portBitmap(this.settings.ports),
         // Kernels before 5.17 lack bpf_loop and get a bounded loop (chosen in the object by CO-RE);
         // tests force that loop here so it is verified on this kernel too.
         no_loop_helper: u8(process.env.KOTEL_TEST_NO_BPF_LOOP === '1' ? 1 : 0),
@@ -117,6 +126,8 @@ class HttpReceiver implements Receiver {
     const { object, variant, skipped } = this.loaded;
     this.attachedTo = attachedName(variant);
     for (const s of skipped) this.ctx.diag.info(`${this.id}: not using ${s}`);
+    const selection = describeSelection(this.settings);
+    if (selection) this.ctx.diag.info(`${this.id}: following ${selection}`);
     const probed = attachTls(object, this.id, tls.targets, this.ctx.diag);
     if (probed.length) this.ctx.diag.info(`${this.id}: HTTPS through uprobes on ${probed.map((t) => t.path).join(', ')}`);
     if (this.ctx.bpfRunTimeStats) object.enableRunTimeStats();
@@ -166,6 +177,7 @@ class HttpReceiver implements Receiver {
         return;
       }
       rec.at(batch, view, offset);
+      if (this.portWanted && (rec.flags & HttpFlag.HTTP_F_TLS) !== 0 && !this.portWanted(rec)) return;
       // Sampled out: no span object is built (the metrics below still count the exchange).
       let emit = this.ctx.emitSpan !== undefined;
       if (emit && this.ctx.sampler && !sampleExchange(rec, this.ctx.sampler)) { emit = false; this.sampledOut++; }

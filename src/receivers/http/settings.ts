@@ -1,5 +1,11 @@
 // Settings of the http receiver and their JSON Schema (defaults applied by the loader).
 export interface HttpSettings {
+  /** Follow exchanges that processes on this host answer (server spans, http.server.* metrics). */
+  server: boolean;
+  /** Follow requests that processes on this host send (client spans, http.client.* metrics). */
+  client: boolean;
+  /** Only connections whose server port is listed (the local port of a server, the peer's of a client); empty: all. */
+  ports: number[];
   request_head_size: number;
   response_head_size: number;
   /** Route templates, e.g. "/users/{id}/orders/{order}": a matching path gets this route. */
@@ -36,6 +42,12 @@ export const httpSchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
+    server: { description: 'Follow exchanges that processes on this host answer (server spans, http.server.* metrics).', type: 'boolean', default: true },
+    client: { description: 'Follow requests that processes on this host send (client spans, http.client.* metrics).', type: 'boolean', default: true },
+    ports: {
+      description: 'Only connections whose server port is listed: the local port where this host answers, the peer port where it asks. Empty: every port. Tested in the kernel before any read.',
+      type: 'array', items: { type: 'integer', minimum: 1, maximum: 65535 }, uniqueItems: true, default: [],
+    },
     request_head_size: { description: 'Bytes of each request head captured in the kernel.', type: 'integer', minimum: 64, maximum: 256, default: 256 },
     response_head_size: { description: 'Bytes of each response head captured in the kernel.', type: 'integer', minimum: 64, maximum: 256, default: 256 },
     routes: {
@@ -65,10 +77,16 @@ export const httpSchema = {
       },
     },
   },
+  // a receiver that follows neither side would attach its hooks and never report anything
+  if: { properties: { server: { const: false } }, required: ['server'] },
+  then: { properties: { client: { const: true, description: 'server: false needs client: true (a receiver that follows neither side reports nothing; remove it from the pipelines instead)' } } },
 } as const;
 
 export function withDefaults(s: Partial<HttpSettings>): HttpSettings {
   return {
+    server: s.server ?? true,
+    client: s.client ?? true,
+    ports: s.ports ?? [],
     request_head_size: s.request_head_size ?? 256,
     response_head_size: s.response_head_size ?? 256,
     routes: s.routes ?? [],
