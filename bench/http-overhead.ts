@@ -17,6 +17,9 @@
 //   agent process (NODE_OPTIONS; the empty set is the agent as shipped), crossed with the hooks.
 //   KOTEL_BENCH_SPAN_EXPORTERS=otlp,otlphttp: spans over OTLP/gRPC (default) and/or OTLP/HTTP protobuf,
 //   crossed with the above (the count sink takes both).
+//   KOTEL_BENCH_BATCH="timeout: 200ms, send_batch_size: 8192, send_batch_max_size: 16384; {}": batch processor
+//   settings of the traces pipeline (the first is the default; {} is the shipped default, 512 spans or 1 s),
+//   crossed with the above.
 //   KOTEL_BENCH_HTTP="; client: false": sets of extra http receiver settings (the empty set: both sides,
 //   every port), crossed with the above. Completeness stays nginx's server spans / requests (SINK=otelcol
 //   counts all spans ÷ 2, so it reads 0.5 with client: false).
@@ -43,14 +46,15 @@ const HOOKS = (process.env.KOTEL_BENCH_HOOKS ?? 'auto').split(',');
 const FLAGS = (process.env.KOTEL_BENCH_AGENT_FLAGS ?? '').split(';').map((f) => f.trim());
 const EXPORTERS = (process.env.KOTEL_BENCH_SPAN_EXPORTERS ?? 'otlp').split(',');
 const SELECTIONS = (process.env.KOTEL_BENCH_HTTP ?? '').split(';').map((s) => s.trim());
-const VARIANTS = HOOKS.flatMap((hooks) => SELECTIONS.flatMap((http) => FLAGS.flatMap((flags) => EXPORTERS.map((exporter) => ({
-  hooks, http, flags, exporter,
-  label: [hooks, http, flags && `node ${flags}`, exporter !== 'otlp' && `spans via ${exporter}`].filter(Boolean).join(', '),
-})))));
+const BATCHES = (process.env.KOTEL_BENCH_BATCH ?? 'timeout: 200ms, send_batch_size: 8192, send_batch_max_size: 16384').split(';').map((s) => s.trim());
+const VARIANTS = HOOKS.flatMap((hooks) => SELECTIONS.flatMap((http) => BATCHES.flatMap((batch) => FLAGS.flatMap((flags) => EXPORTERS.map((exporter) => ({
+  hooks, http, batch, flags, exporter,
+  label: [hooks, http, BATCHES.length > 1 && `batch ${batch}`, flags && `node ${flags}`, exporter !== 'otlp' && `spans via ${exporter}`].filter(Boolean).join(', '),
+}))))));
 // Spans go to a collector on the same host, as deploy/ configures it: no compression (COMPRESSION=gzip to compare).
 const COMPRESSION = process.env.COMPRESSION ?? 'none';
 
-function config(endpoint: string, spansEndpoint: string, hooks: string, http: string, exporter = 'otlp'): string {
+function config(endpoint: string, spansEndpoint: string, hooks: string, http: string, batch: string, exporter = 'otlp'): string {
   return `receivers:
   http: { hooks: ${hooks}${http ? `, ${http}` : ''} }
 exporters:
@@ -64,7 +68,7 @@ exporters:
     compression: ${COMPRESSION}
     sending_queue: { queue_size: 1000000 }
 processors:
-  batch: { timeout: 200ms, send_batch_size: 8192, send_batch_max_size: 16384 }
+  batch: ${batch === '{}' ? '{}' : `{ ${batch} }`}
 service:
   pipelines:
 ${mode === 'traces' ? `    traces: { receivers: [http], processors: [batch], exporters: [${exporter}/spans] }\n` : ''}    metrics: { receivers: [http], exporters: [otlp] }
@@ -93,10 +97,10 @@ interface Run { rps: number; p99ms: number; ratio: number; nsPerReq: number; run
 const base: Array<{ rps: number; p99ms: number }> = [];
 const runs = new Map<string, Run[]>(VARIANTS.map((v) => [v.label, []]));
 
-async function withAgent(hooks: string, http: string, flags: string, exporter: string, baseRps: number): Promise<Run> {
+async function withAgent(hooks: string, http: string, batch: string, flags: string, exporter: string, baseRps: number): Promise<Run> {
   const endpoint = exporter === 'otlphttp' ? sink?.httpEndpoint : spansEndpoint;
   if (!endpoint) throw new Error(`no ${exporter} endpoint for spans (SINK=decode takes OTLP/gRPC only)`);
-  const agent = await startAgent(config(rx.grpcEndpoint, endpoint, hooks, http, exporter), flags ? { NODE_OPTIONS: flags } : {});
+  const agent = await startAgent(config(rx.grpcEndpoint, endpoint, hooks, http, batch, exporter), flags ? { NODE_OPTIONS: flags } : {});
   if (WARMUP_S > 0) {
     // A running agent is warm: compile its hot paths (JIT) before measuring, and let that traffic drain.
     const logAtWarmup = nginx.accessLog().length;
@@ -147,8 +151,8 @@ wrk(url); // warm-up
 for (let r = 0; r < rounds; r++) {
   base.push(wrk(url));
   const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);   // rotate: no variant always runs first
-  for (const { hooks, http, flags, exporter, label } of order) {
-    const run = await withAgent(hooks, http, flags, exporter, base[r].rps);
+  for (const { hooks, http, batch, flags, exporter, label } of order) {
+    const run = await withAgent(hooks, http, batch, flags, exporter, base[r].rps);
     runs.get(label)!.push(run);
     console.error(`round ${r + 1}: base ${fmt(base[r].rps)} req/s, hooks ${label} ${fmt(run.rps)} req/s (ratio ${fmt(run.ratio, 3)}), ${fmt(run.nsPerReq)} BPF ns/req, spans/served ${fmt(run.completeness, 4)}, agent ${fmt(run.agentUsPerReq, 2)} µs CPU/req, sink ${fmt(run.sinkUsPerReq, 2)} µs CPU/req`);
   }

@@ -91,6 +91,9 @@ std::string ErrnoText(int err) {
 static bool StartsWith(const std::string& s, const char* p) { return s.rfind(p, 0) == 0; }
 
 static std::string HintFor(const std::string& op, int err, const std::string& details) {
+  // The verifier's answer to a pending signal, even after libbpf's retries: not a refusal
+  if (err == EAGAIN && StartsWith(op, "load"))
+    return "the kernel interrupted verification (signals kept arriving); start again";
   if (details.find("BEGIN PROG LOAD LOG") != std::string::npos)
     return "the verifier refused the program; see err.details";
   bool btfMissing = access("/sys/kernel/btf/vmlinux", R_OK) != 0;

@@ -1,5 +1,6 @@
 // BpfObject: open → (autoload, globals) → load → attach/detach, program stats.
 #include <libgen.h>
+#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -20,6 +21,26 @@ void ObjState::Close() {
   bpf_object__close(obj);
   obj = nullptr;
 }
+
+
+/** Blocks every blockable signal for the calling thread while it lives; restores the mask after. */
+class SignalsHeld {
+ public:
+  SignalsHeld() {
+    sigset_t all;
+    sigfillset(&all);
+    held_ = pthread_sigmask(SIG_BLOCK, &all, &old_) == 0;
+  }
+  ~SignalsHeld() {
+    if (held_) pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SignalsHeld(const SignalsHeld&) = delete;
+  SignalsHeld& operator=(const SignalsHeld&) = delete;
+
+ private:
+  sigset_t old_;
+  bool held_;
+};
 
 class BpfObject : public Napi::ObjectWrap<BpfObject> {
  public:
@@ -342,7 +363,14 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
       return env.Undefined();
     }
     LogScope scope(&st_->log);
-    int r = bpf_object__load(st_->obj);
+    int r;
+    {
+      // The verifier gives up with EAGAIN when a signal is pending (a sampling profiler's SIGPROF,
+      // a child's SIGCHLD), and libbpf retries only a few times: hold this thread's signals back
+      // for the load; they are delivered right after it. SIGKILL still ends a stuck load.
+      SignalsHeld held;
+      r = bpf_object__load(st_->obj);
+    }
     if (r < 0) {
       st_->loadFailed = true;
       ThrowBpfError(env, op, "load " + Base(), Errno(r), st_->log.Tail());
