@@ -13,8 +13,9 @@
 // round the new agent gets WARMUP seconds (default 2) of the same load, unmeasured (JIT warm-up).
 //   KOTEL_BENCH_HOOKS=sock,syscalls: one agent run per capture path in every round (the http
 //   receiver's `hooks` setting; default auto), alternated with the baseline, rotating the order.
-//   KOTEL_BENCH_AGENT_FLAGS="; --max-semi-space-size=4": the same for sets of node flags given to the
-//   agent process (NODE_OPTIONS; the empty set is the agent as shipped), crossed with the hooks.
+//   KOTEL_BENCH_AGENT_FLAGS="; --max-semi-space-size=4; KOTEL_HEAP_HEADROOM_MB=0": the same for sets of node
+//   flags (NODE_OPTIONS) and NAME=value environment variables given to the agent process (the empty set is
+//   the agent as shipped), crossed with the hooks.
 //   KOTEL_BENCH_SPAN_EXPORTERS=otlp,otlphttp: spans over OTLP/gRPC (default) and/or OTLP/HTTP protobuf,
 //   crossed with the above (the count sink takes both).
 //   KOTEL_BENCH_BATCH="timeout: 200ms, send_batch_size: 8192, send_batch_max_size: 16384; {}": batch processor
@@ -49,7 +50,7 @@ const SELECTIONS = (process.env.KOTEL_BENCH_HTTP ?? '').split(';').map((s) => s.
 const BATCHES = (process.env.KOTEL_BENCH_BATCH ?? 'timeout: 200ms, send_batch_size: 8192, send_batch_max_size: 16384').split(';').map((s) => s.trim());
 const VARIANTS = HOOKS.flatMap((hooks) => SELECTIONS.flatMap((http) => BATCHES.flatMap((batch) => FLAGS.flatMap((flags) => EXPORTERS.map((exporter) => ({
   hooks, http, batch, flags, exporter,
-  label: [hooks, http, BATCHES.length > 1 && `batch ${batch}`, flags && `node ${flags}`, exporter !== 'otlp' && `spans via ${exporter}`].filter(Boolean).join(', '),
+  label: [hooks, http, BATCHES.length > 1 && `batch ${batch}`, flags && `agent ${flags}`, exporter !== 'otlp' && `spans via ${exporter}`].filter(Boolean).join(', '),
 }))))));
 // Spans go to a collector on the same host, as deploy/ configures it: no compression (COMPRESSION=gzip to compare).
 const COMPRESSION = process.env.COMPRESSION ?? 'none';
@@ -97,10 +98,18 @@ interface Run { rps: number; p99ms: number; ratio: number; nsPerReq: number; run
 const base: Array<{ rps: number; p99ms: number }> = [];
 const runs = new Map<string, Run[]>(VARIANTS.map((v) => [v.label, []]));
 
+/** "--flag NAME=value": NAME=value words become environment variables, the rest NODE_OPTIONS. */
+function agentEnv(flags: string): Record<string, string> {
+  const words = flags.split(/\s+/).filter(Boolean);
+  const env = Object.fromEntries(words.filter((w) => /^[A-Z_][A-Z0-9_]*=/.test(w)).map((w) => [w.slice(0, w.indexOf('=')), w.slice(w.indexOf('=') + 1)]));
+  const node = words.filter((w) => !/^[A-Z_][A-Z0-9_]*=/.test(w)).join(' ');
+  return node ? { ...env, NODE_OPTIONS: node } : env;
+}
+
 async function withAgent(hooks: string, http: string, batch: string, flags: string, exporter: string, baseRps: number): Promise<Run> {
   const endpoint = exporter === 'otlphttp' ? sink?.httpEndpoint : spansEndpoint;
   if (!endpoint) throw new Error(`no ${exporter} endpoint for spans (SINK=decode takes OTLP/gRPC only)`);
-  const agent = await startAgent(config(rx.grpcEndpoint, endpoint, hooks, http, batch, exporter), flags ? { NODE_OPTIONS: flags } : {});
+  const agent = await startAgent(config(rx.grpcEndpoint, endpoint, hooks, http, batch, exporter), agentEnv(flags));
   if (WARMUP_S > 0) {
     // A running agent is warm: compile its hot paths (JIT) before measuring, and let that traffic drain.
     const logAtWarmup = nginx.accessLog().length;

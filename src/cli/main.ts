@@ -5,6 +5,7 @@ import { Agent } from '../agent.ts';
 import { RECEIVERS, receiverTypes } from '../receivers/registry.ts';
 import { KOTEL_VERSION } from '../pipeline/scope.ts';
 import { formatChecks, hostChecks, receiverChecks } from './check.ts';
+import { headroomFromEnv, keepHeapHeadroom } from './heap-headroom.ts';
 
 const USAGE = `usage: kotel <command> [--config FILE]
 commands:
@@ -22,6 +23,7 @@ function readConfig(path: string | undefined): AgentConfig {
 
 async function run(configPath: string | undefined): Promise<number> {
   const config = readConfig(configPath);
+  keepHeapHeadroom(headroomFromEnv(process.env));
   const agent = new Agent(config);
   let signals = 0;
   const stop = (sig: string) => {

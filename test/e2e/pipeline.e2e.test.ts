@@ -131,6 +131,15 @@ describe('e2e: command line', function () {
     assert.doesNotMatch(err.stderr, /\n\s+at /, 'no stack trace');
   });
 
+  it('refuses a heap headroom that is not a whole number of MiB, naming the variable', async () => {
+    const err = await run(process.execPath, [KOTEL, 'run'], { env: { ...process.env, KOTEL_HEAP_HEADROOM_MB: '64MB' } })
+      .then(() => undefined, (e) => e as { code: number; stderr: string });
+    assert.ok(err, 'kotel run must fail');
+    assert.equal(err.code, 2);
+    assert.match(err.stderr, /environment variable KOTEL_HEAP_HEADROOM_MB: must be a whole number of MiB \(0: V8's own policy\), got "64MB"/);
+    assert.doesNotMatch(err.stderr, /\n\s+at /, 'no stack trace');
+  });
+
   it('without privileges, a BPF-only config exits 1 and names the fix', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'kotel-cfg-'));
     chmodSync(dir, 0o755);
