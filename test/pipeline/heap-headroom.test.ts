@@ -6,16 +6,16 @@ import { DEFAULT_HEADROOM_MB, growingPercent, headroomFromEnv } from '../../src/
 const MB = 1024 * 1024;
 
 describe('heap headroom', () => {
-  it('asks for the factor that leaves the headroom above the live heap, in steps of 25 %', () => {
-    assert.equal(growingPercent(18 * MB, 48), 275);   // 48/18 = 2.67 → 275 %: the limit is ~67 MB
-    assert.equal(growingPercent(48 * MB, 48), 100);
-    assert.equal(growingPercent(64 * MB, 48), 75);
+  it('asks for the factor that leaves the headroom and the young generation above the old one, in steps of 25 %', () => {
+    assert.equal(growingPercent(18 * MB, 0, 48), 275);          // 48/18 = 2.67 → 275 %
+    assert.equal(growingPercent(18 * MB, 16 * MB, 48), 375);    // marking starts when the room left is the young generation's
+    assert.equal(growingPercent(64 * MB, 16 * MB, 48), 100);
   });
 
-  it('caps the factor for a tiny heap and leaves a large one to V8', () => {
-    assert.equal(growingPercent(4 * MB, 48), 400);
-    assert.equal(growingPercent(200 * MB, 48), 0);
-    assert.equal(growingPercent(18 * MB, 0), 0, 'headroom 0: V8 decides');
+  it('bounds the factor for a tiny heap and leaves a large one to V8', () => {
+    assert.equal(growingPercent(2 * MB, 16 * MB, 48), 1000);
+    assert.equal(growingPercent(200 * MB, 16 * MB, 48), 0, '(48 + 16) / 200: less than V8 may choose itself');
+    assert.equal(growingPercent(18 * MB, 16 * MB, 0), 0, 'headroom 0: V8 decides');
   });
 
   it('reads the headroom from KOTEL_HEAP_HEADROOM_MB and rejects what is not a whole number of MiB', () => {
