@@ -136,6 +136,7 @@ struct http_scratch {
 	__u64 ret;
 	__u32 tid;
 	__u32 n;
+	__u64 rng[2];                /* xorshift128+ state for trace and span ids, seeded from the kernel's prandom */
 };
 
 #endif

@@ -83,6 +83,27 @@ for (const path of PATHS) describe(`e2e: http receiver (node server, curl, raw s
     assert.equal(cs[0].attributes['url.full'], `http://127.0.0.1:${server.port}/users/1`);
   });
 
+  it('ids made in the kernel: every span its own span id, every unparented request its own trace id, none zero', async () => {
+    const n = 200;
+    const urls = Array.from({ length: n }, (_, i) => `http://127.0.0.1:${server.port}/ids/${i}`);
+    const before = serverSpans(rx, server.pid).length;
+    execFileSync('curl', ['-s', '-o', '/dev/null', ...urls]);
+    const ours = () => serverSpans(rx, server.pid).slice(before).filter((s) => String(s.attributes['url.path']).startsWith('/ids/'));
+    const curl = () => rx.spans().filter((s) => s.kind === 3 && s.resource['process.executable.name'] === 'curl' && String(s.attributes['url.path']).startsWith('/ids/') && s.attributes['server.port'] === server.port);
+    await rx.waitFor(() => ours().length >= n && curl().length >= n, { what: `${n} server and ${n} curl spans` });
+    const spans = [...ours(), ...curl()];
+    assert.equal(spans.length, 2 * n);
+    for (const s of spans) {
+      assert.match(s.traceId, /^[0-9a-f]{32}$/);
+      assert.match(s.spanId, /^[0-9a-f]{16}$/);
+      assert.notEqual(s.traceId, '0'.repeat(32));
+      assert.notEqual(s.spanId, '0'.repeat(16));
+    }
+    assert.equal(new Set(spans.map((s) => s.spanId)).size, 2 * n, 'span ids are distinct');
+    // curl sends no traceparent and serves nothing: each side starts its own trace per request
+    assert.equal(new Set(spans.map((s) => s.traceId)).size, 2 * n, 'trace ids are distinct');
+  });
+
   it('pipelined requests on a raw socket are answered and paired in order', async () => {
     const before = serverSpans(rx, server.pid).length;
     const reqs = [1, 2, 3].map((i) => `GET /pipe/${i}/x HTTP/1.1\r\nHost: a\r\n\r\n`).join('') + 'GET /pipe/4/last HTTP/1.1\r\nHost: a\r\nConnection: close\r\n\r\n';

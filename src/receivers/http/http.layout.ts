@@ -105,7 +105,7 @@ export const HttpEvent = {
 } as const;
 
 export const HttpScratch = {
-  size: 936,
+  size: 952,
   fields: {
     buf: { offset: 0, size: 832 },
     hdr_end: { offset: 832, size: 4 },
@@ -122,6 +122,7 @@ export const HttpScratch = {
     ret: { offset: 920, size: 8 },
     tid: { offset: 928, size: 4 },
     n: { offset: 932, size: 4 },
+    rng: { offset: 936, size: 16 },
   },
 } as const;
 
