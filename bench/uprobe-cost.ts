@@ -2,12 +2,15 @@
 // (emulated by the kernel) or a `sub $imm,%rsp` (single-stepped out of line, as at the start of
 // Debian libssl's SSL_read/SSL_write). A C loop calls a function 200,000 times; the http
 // object's ssl_free_enter (entry) and ssl_return (return) programs are attached to it.
+// The same through uprobe_multi links (Linux 6.6+), which kotel uses where the kernel has them.
 // Run: node bench/uprobe-cost.ts   (needs clang; prints ns per call)
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BpfObject } from '../native/index.ts';
+import { elfFunctions } from '../src/bpf/elf.ts';
+import { uprobeMultiType } from '../src/receivers/http/tls.ts';
 import { objectPath } from '../src/bpf/loader.ts';
 import { table, machine } from './lib.ts';
 
@@ -44,6 +47,20 @@ for (const [kind, bin] of Object.entries(bins)) {
   o.attachUprobe('ssl_return', { binaryPath: bin, funcName: 'probed', retprobe: true });
   const both = run(bin);
   o.close();
-  rows.push([`${kind} (${first})`, none.toFixed(1), entry.toFixed(0), both.toFixed(0)]);
+  const multi = uprobeMultiType();
+  let multiEntry = '—', multiBoth = '—';
+  if (multi !== undefined) {
+    const elf = elfFunctions(bin, ['probed']);
+    const offset = elf.fileOffset(elf.addresses.get('probed')!)!;
+    const m = new BpfObject(objectPath('http.bpf.o'));
+    for (const p of ['ssl_free_enter', 'ssl_return']) m.setExpectedAttachType(p, multi);
+    m.load();
+    m.attachUprobeMulti('ssl_free_enter', { binaryPath: bin, offsets: [offset] });
+    multiEntry = run(bin).toFixed(0);
+    m.attachUprobeMulti('ssl_return', { binaryPath: bin, offsets: [offset], retprobe: true });
+    multiBoth = run(bin).toFixed(0);
+    m.close();
+  }
+  rows.push([`${kind} (${first})`, none.toFixed(1), entry.toFixed(0), both.toFixed(0), multiEntry, multiBoth]);
 }
-table(`uprobe cost per call, ${CALLS} calls (${machine()})`, ['first instruction', 'no probe ns', 'uprobe ns', 'uprobe + uretprobe ns'], rows);
+table(`uprobe cost per call, ${CALLS} calls (${machine()})`, ['first instruction', 'no probe ns', 'uprobe ns', 'uprobe + uretprobe ns', 'uprobe_multi ns', 'uprobe_multi + return ns'], rows);

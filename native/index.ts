@@ -41,6 +41,14 @@ export interface UprobeOptions {
   /** only this process (default: every process running the binary) */
   pid?: number;
 }
+
+/** One link for several probes of one file (kernel 6.6+; the program was loaded for it). */
+export interface UprobeMultiOptions {
+  binaryPath: string;
+  /** file offsets of the probed instructions */
+  offsets: number[];
+  retprobe?: boolean;
+}
 /** Counters are numbers (exact below 2^53; 2^53 ns is 104 days of BPF CPU time). */
 export interface ProgramStats { name: string; id: number; runTimeNs: number; runCount: number; recursionMisses: number }
 export interface DumpResult {
@@ -105,6 +113,8 @@ export interface NativeBpfObject {
   load(): void;
   attach(prog: string): void;
   attachUprobe(prog: string, opts: UprobeOptions): void;
+  setExpectedAttachType(prog: string, type: number): void;
+  attachUprobeMulti(prog: string, opts: UprobeMultiOptions & { attachType: number }): void;
   detach(prog: string): number;
   map(name: string): NativeBpfMap;
   maps(): string[];
@@ -147,6 +157,7 @@ export interface NativeBinding {
   probeProgType(name: string): boolean;
   probeMapType(name: string): boolean;
   btfHasType(name: string, kind?: string): boolean;
+  btfEnumValue(enumName: string, valueName: string): number | null;
   btfStruct(path: string | null, name: string): BtfStructInfo | null;
 }
 
@@ -307,6 +318,26 @@ export class BpfObject {
     }
     if (opts.pid !== undefined) checkInt(op, 'opts.pid', opts.pid, -1, 0x7fffffff);
     this.#native.attachUprobe(prog, opts);
+  }
+
+  /** Before load(): the attach type the kernel verifies the program for (e.g. uprobe_multi). */
+  setExpectedAttachType(prog: string, type: number): void {
+    this.#program('setExpectedAttachType', prog);
+    checkInt(`setExpectedAttachType:${prog}`, 'type', type, 0, 0xffffffff);
+    this.#native.setExpectedAttachType(prog, type);
+  }
+
+  /** A uprobe_multi link: every offset of one file in one link (the program was loaded for that type). */
+  attachUprobeMulti(prog: string, opts: UprobeMultiOptions): void {
+    this.#program('attachUprobeMulti', prog);
+    const op = `attach:${prog}`;
+    if (typeof opts !== 'object' || opts === null) throw invalid(op, 'attachUprobeMulti: opts must be an object');
+    checkString(op, 'opts.binaryPath', opts.binaryPath);
+    if (!Array.isArray(opts.offsets) || opts.offsets.length === 0) throw invalid(op, 'attachUprobeMulti: opts.offsets must list at least one offset');
+    for (const o of opts.offsets) checkInt(op, 'opts.offsets[]', o, 0, Number.MAX_SAFE_INTEGER);
+    const type = this.#binding.btfEnumValue('bpf_attach_type', 'BPF_TRACE_UPROBE_MULTI');
+    if (type === null) throw makeError(op, 'EOPNOTSUPP', `${op}: this kernel has no uprobe_multi links (Linux 6.6+)`);
+    this.#native.attachUprobeMulti(prog, { binaryPath: opts.binaryPath, offsets: [...opts.offsets], retprobe: opts.retprobe === true, attachType: type });
   }
 
   /** Destroys every link of the program; returns how many there were. */
@@ -590,6 +621,13 @@ export function btfHasType(name: string, kind?: BtfKind): boolean {
   checkString('btfHasType', 'name', name);
   if (kind !== undefined) checkString('btfHasType', 'kind', kind);
   return kind === undefined ? getBinding().btfHasType(name) : getBinding().btfHasType(name, kind);
+}
+
+/** The value of a kernel enum's enumerator (e.g. bpf_attach_type, BPF_TRACE_UPROBE_MULTI), null if absent. */
+export function btfEnumValue(enumName: string, valueName: string): number | null {
+  checkString('btfEnumValue', 'enumName', enumName);
+  checkString('btfEnumValue', 'valueName', valueName);
+  return getBinding().btfEnumValue(enumName, valueName);
 }
 
 /** Layout of a struct/union from an object file's BTF (path) or the kernel's (null); null if absent. */

@@ -194,7 +194,30 @@ static Napi::Value BtfStruct(const Napi::CallbackInfo& info) {
   return o;
 }
 
+// The value of one enumerator of a kernel enum (e.g. bpf_attach_type's BPF_TRACE_UPROBE_MULTI), or null.
+static Napi::Value BtfEnumValue(const Napi::CallbackInfo& info) {
+  Napi::Env env = info.Env();
+  if (!info[0].IsString() || !info[1].IsString()) {
+    ThrowPlain(env, "btfEnumValue", "btfEnumValue(enumName, valueName): both must be strings");
+    return env.Undefined();
+  }
+  std::string enumName = info[0].As<Napi::String>().Utf8Value(), valueName = info[1].As<Napi::String>().Utf8Value();
+  bool owned;
+  btf* b = GetBtf(env, env.Null(), "btfEnumValue", &owned);
+  if (!b) return env.Undefined();
+  int id = btf__find_by_name_kind(b, enumName.c_str(), BTF_KIND_ENUM);
+  const btf_type* t = id > 0 ? btf__type_by_id(b, id) : nullptr;
+  if (!t) return env.Null();
+  const struct btf_enum* e = btf_enum(t);
+  for (uint16_t i = 0; i < btf_vlen(t); i++, e++) {
+    const char* n = btf__name_by_offset(b, e->name_off);
+    if (n && valueName == n) return Napi::Number::New(env, e->val);
+  }
+  return env.Null();
+}
+
 Napi::Object InitBtf(Napi::Env env, Napi::Object exports) {
+  exports.Set("btfEnumValue", Napi::Function::New(env, BtfEnumValue, "btfEnumValue"));
   exports.Set("btfHasType", Napi::Function::New(env, BtfHasType, "btfHasType"));
   exports.Set("btfStruct", Napi::Function::New(env, BtfStruct, "btfStruct"));
   return exports;

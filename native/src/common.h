@@ -64,6 +64,7 @@ struct ObjState {
   bool loaded = false;
   bool loadFailed = false;
   std::multimap<std::string, bpf_link*> links;
+  std::multimap<std::string, int> linkFds;  // links made without libbpf (uprobe_multi): closed to detach
   std::set<RingReader*> readers;  // stopped before the object goes away
   int statsFd = -1;               // BPF_ENABLE_STATS fd; stats stay on while open
   LogCapture log;                 // libbpf output of the last operation

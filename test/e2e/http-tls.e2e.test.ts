@@ -28,7 +28,13 @@ const onPort = (rx: OtlpReceiver, port: number) => rx.spans().filter((s) => s.at
 const curlSpans = (rx: OtlpReceiver, port: number) => rx.spans().filter((s) => s.kind === CLIENT && s.resource['process.executable.name'] === 'curl' && s.attributes['server.port'] === port && counted(s));
 
 // The TLS socket binding learns from socket I/O: on the sock tracepoints and on the syscall fallback.
-for (const hooks of ['sock', 'syscalls'] as const) describe(`e2e: http receiver over HTTPS (OpenSSL uprobes: libssl.so.3 and node), hooks: ${hooks}`, function () {
+// The uprobes are uprobe_multi links where the kernel has them (6.6+); the syscall-fallback suite runs
+// as an older kernel would, with one perf-event uprobe per probe.
+const PATHS = [
+  { hooks: 'sock', env: {}, links: 'uprobe_multi links' },
+  { hooks: 'syscalls', env: { KOTEL_TEST_NO_UPROBE_MULTI: '1' }, links: 'perf-event uprobes' },
+] as const;
+for (const { hooks, env, links } of PATHS) describe(`e2e: http receiver over HTTPS (OpenSSL uprobes: libssl.so.3 and node; ${links}), hooks: ${hooks}`, function () {
   this.timeout(120_000);
   let rx: OtlpReceiver;
   let agent: AgentProcess;
@@ -38,7 +44,7 @@ for (const hooks of ['sock', 'syscalls'] as const) describe(`e2e: http receiver 
   before(async function () {
     rx = await OtlpReceiver.start({ httpPort: null });
     // Default discovery finds libssl.so.3 and the system node; this test's node 24 is listed.
-    agent = await startAgent(httpConfig(rx.grpcEndpoint, tlsSettings(hooks)));
+    agent = await startAgent(httpConfig(rx.grpcEndpoint, tlsSettings(hooks)), env);
     nginx = await startNginxTls();
     server = await startNodeHttpsServer(selfSignedCert());
   });
@@ -53,7 +59,7 @@ for (const hooks of ['sock', 'syscalls'] as const) describe(`e2e: http receiver 
 
   it('names the probed files, and each file it cannot probe with the reason', () => {
     const err = agent.stderr();
-    assert.match(err, /HTTPS through uprobes on .*libssl\.so\.3/);
+    assert.match(err, new RegExp(`HTTPS through uprobes \\(${links}\\) on .*libssl\\.so\\.3`));
     assert.ok(err.includes(process.execPath), err);
     if (existsSync(NODE20)) assert.ok(err.includes(NODE20), err);   // the system node, where the host has one
     assert.match(err, /warn: http: TLS: not probing \/usr\/bin\/curl \(config\): no symbol SSL_read, SSL_write/);

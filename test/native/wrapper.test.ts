@@ -4,7 +4,7 @@ import {
   BpfObject, RingReader, forEachRecord, isBpfError, setBinding, getBinding, btfStruct, probeProgType,
   RECORD_HEADER_BYTES,
   type NativeBinding, type NativeBpfMap, type NativeBpfObject, type NativeRingReader, type RingReaderOptions,
-  type BatchCallback, type DumpResult, type UprobeOptions,
+  type BatchCallback, type DumpResult, type UprobeOptions, type UprobeMultiOptions,
 } from '../../native/index.ts';
 
 interface Call { fn: string; args: unknown[] }
@@ -71,6 +71,8 @@ function fakeBinding(calls: Call[]) {
     attach(prog: string) { calls.push({ fn: 'attach', args: [prog] }); }
     attachUprobe(prog: string, opts: UprobeOptions) { calls.push({ fn: 'attachUprobe', args: [prog, opts] }); }
     detach(prog: string) { calls.push({ fn: 'detach', args: [prog] }); return 1; }
+    setExpectedAttachType(prog: string, type: number) { calls.push({ fn: 'setExpectedAttachType', args: [prog, type] }); }
+    attachUprobeMulti(prog: string, opts: UprobeMultiOptions & { attachType: number }) { calls.push({ fn: 'attachUprobeMulti', args: [prog, opts] }); }
     map(name: string): NativeBpfMap { return this.mapsByName.get(name)!; }
     maps() { return [...this.mapsByName.keys()]; }
     programStats() { return []; }
@@ -101,6 +103,7 @@ function fakeBinding(calls: Call[]) {
     probeProgType: (n) => n === 'tracepoint',
     probeMapType: () => true,
     btfHasType: () => true,
+    btfEnumValue: (e, v) => (e === 'bpf_attach_type' && v === 'BPF_TRACE_UPROBE_MULTI' ? 48 : null),
     btfStruct: (p, n) => ({ name: n, kind: 'struct', size: 8, members: [] }),
   };
   return { binding, readers };
@@ -158,6 +161,15 @@ describe('native wrapper (fake binding)', () => {
     expectErr(() => obj.attachUprobe('handle_exit', { binaryPath: '/bin/true', funcName: 'f', pid: 1.5 }), 'EINVAL', 'attach:handle_exit');
     obj.attachUprobe('handle_exit', { binaryPath: '/bin/true', funcName: 'main', retprobe: true });
     assert.equal(calls.at(-1)!.fn, 'attachUprobe');
+  });
+
+  it('validates uprobe_multi options and passes the kernel\'s attach type from its BTF', () => {
+    expectErr(() => obj.attachUprobeMulti('handle_exit', { binaryPath: '/bin/true', offsets: [] }), 'EINVAL', 'attach:handle_exit', /at least one offset/);
+    expectErr(() => obj.attachUprobeMulti('handle_exit', { binaryPath: '/bin/true', offsets: [-1] }), 'EINVAL', 'attach:handle_exit');
+    expectErr(() => obj.attachUprobeMulti('nope', { binaryPath: '/bin/true', offsets: [16] }), 'ENOENT', 'attachUprobeMulti:nope');
+    obj.attachUprobeMulti('handle_exit', { binaryPath: '/bin/true', offsets: [16, 32], retprobe: true });
+    assert.deepEqual(calls.at(-1), { fn: 'attachUprobeMulti', args: ['handle_exit', { binaryPath: '/bin/true', offsets: [16, 32], retprobe: true, attachType: 48 }] });
+    expectErr(() => obj.setExpectedAttachType('handle_exit', -1), 'EINVAL', 'setExpectedAttachType:handle_exit');
   });
 
   it('passes native errors through unchanged', () => {

@@ -23,7 +23,7 @@ import { HistogramSet } from './metrics.ts';
 import { HeadCache, mapExchange, recordSpan, type MappingOptions } from './mapping.ts';
 import { DEFAULT_SIZE_BUCKETS, httpSchema, withDefaults, type HttpSettings } from './settings.ts';
 import { PathTemplater } from './templater.ts';
-import { attachTls, reportRejected, resolveTlsTargets, tlsCandidates, tlsCheckItems, TLS_PROGRAMS } from './tls.ts';
+import { attachTls, reportRejected, resolveTlsTargets, tlsCandidates, tlsCheckItems, uprobeMultiType, TLS_PROGRAMS } from './tls.ts';
 import { sampleExchange } from './sampling.ts';
 import { describeSelection, portBitmap, portFilter } from './selection.ts';
 
@@ -95,6 +95,7 @@ class HttpReceiver implements Receiver {
   async start(): Promise<void> {
     const tls = resolveTlsTargets(tlsCandidates(this.settings.tls));
     reportRejected(this.id, tls.rejected, this.ctx.diag);
+    const multiType = uprobeMultiType();
     const variants = httpVariants(this.settings.hooks, this.settings.hook);
     if (!variants.length) throw new ReceiverLoadError(this.id, [mismatch(this.settings)]);
     this.loaded = loadAndAttach({
@@ -118,6 +119,8 @@ class HttpReceiver implements Receiver {
       // the programs of variants `hooks`/`hook` exclude stay unloaded (they may not verify here)
       skipPrograms: [...ALL_PROGRAMS.filter((p) => !variants.some((v) => v.programs.includes(p))), ...(tls.targets.length ? [] : TLS_PROGRAMS)],
       beforeLoad: (obj, variant) => {
+        // uprobe_multi programs say so at load (they cannot then attach as perf-event uprobes)
+        if (tls.targets.length && multiType !== undefined) for (const p of TLS_PROGRAMS) obj.setExpectedAttachType(p, multiType);
         obj.map('tls_conns').setMaxEntries(this.settings.tls.max_connections);
         // the sock hooks keep connections in socket storage: the syscall path's LRU stays minimal
         obj.map('sk_conns').setMaxEntries(isSyscallVariant(variant) ? this.settings.max_connections : 1);
@@ -128,8 +131,11 @@ class HttpReceiver implements Receiver {
     for (const s of skipped) this.ctx.diag.info(`${this.id}: not using ${s}`);
     const selection = describeSelection(this.settings);
     if (selection) this.ctx.diag.info(`${this.id}: following ${selection}`);
-    const probed = attachTls(object, this.id, tls.targets, this.ctx.diag);
-    if (probed.length) this.ctx.diag.info(`${this.id}: HTTPS through uprobes on ${probed.map((t) => t.path).join(', ')}`);
+    const probed = attachTls(object, this.id, tls.targets, this.ctx.diag, multiType !== undefined);
+    if (probed.length) {
+      const how = multiType !== undefined ? 'uprobe_multi links' : 'perf-event uprobes';
+      this.ctx.diag.info(`${this.id}: HTTPS through uprobes (${how}) on ${probed.map((t) => t.path).join(', ')}`);
+    }
     if (this.ctx.bpfRunTimeStats) object.enableRunTimeStats();
     this.ring = new RingReader(object.map('events'), (batch, count) => this.onBatch(batch, count), { intervalMs: 10 });
     this.ring.unref();

@@ -4,7 +4,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, readlinkSync, statSync } from 'node:fs';
 import { basename, delimiter, join } from 'node:path';
-import type { BpfObject } from '../../../native/index.ts';
+import { btfEnumValue, type BpfObject } from '../../../native/index.ts';
 import { elfFunctions, hostMachine, wrappedCallee, type ElfFunctions } from '../../bpf/elf.ts';
 import type { Diagnostics } from '../../pipeline/diagnostics.ts';
 import type { CheckItem } from '../receiver.ts';
@@ -23,8 +23,11 @@ const SYMBOLS = ['SSL_read', 'SSL_write', 'SSL_read_ex', 'SSL_write_ex', 'SSL_sh
 /** Without these two a file is not probed at all. */
 const REQUIRED = ['SSL_read', 'SSL_write'];
 
-/** One uprobe: by symbol, or by file offset for an internal function found through its wrapper. */
-export interface TlsProbe { label: string; program: string; ret: boolean; symbol?: string; offset?: number; dir?: 'read' | 'write' }
+/**
+ * One uprobe: by symbol, or by file offset for an internal function found through its wrapper.
+ * `fileOffset`: where it lands in the file either way (uprobe_multi links take offsets only).
+ */
+export interface TlsProbe { label: string; program: string; ret: boolean; symbol?: string; offset?: number; fileOffset?: number; dir?: 'read' | 'write' }
 
 /** Which probes a file gets. Where SSL_read_ex is a bare wrapper around the internal function both
  * SSL_read and SSL_read_ex call (Debian's libssl.so.3), that one function is probed instead: it
@@ -42,6 +45,10 @@ export function planProbes(elf: ElfFunctions): TlsProbe[] {
     for (const f of [c.plain, c.ex]) if (elf.found.has(f.symbol)) probes.push({ label: f.symbol, program: f.program, ret: true, symbol: f.symbol, dir: c.dir });
   }
   for (const f of END_CALLS) if (elf.found.has(f.symbol)) probes.push({ label: f.symbol, program: f.program, ret: false, symbol: f.symbol });
+  for (const p of probes) {
+    const vaddr = p.symbol !== undefined ? elf.addresses.get(p.symbol) : undefined;
+    p.fileOffset = p.offset ?? (vaddr === undefined ? undefined : elf.fileOffset(vaddr));
+  }
   return probes;
 }
 
@@ -157,11 +164,58 @@ export function resolveTlsTargets(candidates: TlsCandidate[]): { targets: TlsTar
   return { targets, rejected };
 }
 
+/**
+ * The kernel's attach type for uprobe_multi links (Linux 6.6+), or undefined: then each probe is its
+ * own perf-event uprobe. Detaching one of those waits for a grace period under a global lock
+ * (~110 ms each here: a stop took 3 s); a multi link detaches all of its probes after one.
+ */
+export function uprobeMultiType(): number | undefined {
+  if (process.env.KOTEL_TEST_NO_UPROBE_MULTI === '1') return undefined;   // tests: the older path
+  try {
+    return btfEnumValue('bpf_attach_type', 'BPF_TRACE_UPROBE_MULTI') ?? undefined;
+  } catch {
+    return undefined;   // no kernel BTF: no CO-RE either, and this is not what fails first
+  }
+}
+
+export interface MultiLink { program: string; retprobe: boolean; offsets: number[]; probes: TlsProbe[] }
+
+/** One link per program for a file's probes: the return program's first (an entry whose return is not
+ * probed would record calls nobody ends), then each entry program's. Probes without an offset are left out. */
+export function multiLinks(probes: TlsProbe[]): MultiLink[] {
+  const ret: MultiLink = { program: TLS_RETURN_PROGRAM, retprobe: true, offsets: [], probes: [] };
+  const entries = new Map<string, MultiLink>();
+  for (const p of probes) {
+    if (p.fileOffset === undefined) continue;
+    let e = entries.get(p.program);
+    if (!e) entries.set(p.program, e = { program: p.program, retprobe: false, offsets: [], probes: [] });
+    if (!e.offsets.includes(p.fileOffset)) e.offsets.push(p.fileOffset);
+    e.probes.push(p);
+    if (p.ret && !ret.offsets.includes(p.fileOffset)) ret.offsets.push(p.fileOffset);
+  }
+  return [...(ret.offsets.length ? [ret] : []), ...entries.values()];
+}
+
 /** Attaches the uprobes of each target; returns the targets whose reads and writes are probed. */
-export function attachTls(obj: BpfObject, receiver: string, targets: TlsTarget[], diag: Diagnostics): TlsTarget[] {
+export function attachTls(obj: BpfObject, receiver: string, targets: TlsTarget[], diag: Diagnostics, multi = false): TlsTarget[] {
   const probed: TlsTarget[] = [];
   for (const t of targets) {
     const attached: TlsProbe[] = [];
+    if (multi) {
+      const links = multiLinks(t.probes);
+      for (const l of links) {
+        try {
+          obj.attachUprobeMulti(l.program, { binaryPath: t.path, offsets: l.offsets, retprobe: l.retprobe });
+          attached.push(...l.probes);
+        } catch (err) {
+          diag.warn(`${receiver}: TLS: cannot attach ${l.program} to ${t.path} (${l.probes.map((p) => p.label).join(', ') || 'returns'}): ${(err as Error).message}`);
+          if (l.retprobe) break;   // no entry without its return
+        }
+      }
+      for (const p of t.probes) if (p.fileOffset === undefined) diag.warn(`${receiver}: TLS: ${t.path}:${p.label} has no file offset; not probed`);
+      if (attached.some((p) => p.dir === 'read') && attached.some((p) => p.dir === 'write')) probed.push({ ...t, probes: attached });
+      continue;
+    }
     for (const p of t.probes) {
       const where = p.symbol !== undefined ? { funcName: p.symbol } : { offset: p.offset };
       try {

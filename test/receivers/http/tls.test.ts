@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { mappedLibssl, parseLdconfig, resolveTlsTargets, tlsCandidates } from '../../../src/receivers/http/tls.ts';
+import { execFileSync } from 'node:child_process';
+import { mappedLibssl, multiLinks, parseLdconfig, resolveTlsTargets, tlsCandidates, type TlsProbe } from '../../../src/receivers/http/tls.ts';
 import { withDefaults } from '../../../src/receivers/http/settings.ts';
 
 describe('receivers/http: TLS targets', () => {
@@ -60,6 +61,39 @@ describe('receivers/http: TLS targets', () => {
       ['SSL_write', 'ssl_write_enter', 'SSL_write'], ['SSL_write_ex', 'ssl_write_ex_enter', 'SSL_write_ex'],
       ['SSL_shutdown', 'ssl_free_enter', 'SSL_shutdown'], ['SSL_free', 'ssl_free_enter', 'SSL_free'],
     ]);
+  });
+
+  it('every probe has its file offset: a symbol\'s is where readelf puts it (uprobe_multi links take offsets)', function () {
+    const lib = ['/lib/x86_64-linux-gnu/libssl.so.3', '/usr/lib/x86_64-linux-gnu/libssl.so.3', '/usr/lib64/libssl.so.3'].find(existsSync);
+    if (!lib) this.skip();
+    const [t] = resolveTlsTargets([{ path: lib, source: 'config' }]).targets;
+    // In libssl the code segment's file offset equals its address: the symbol's value is its offset.
+    const syms = execFileSync('readelf', ['-W', '--dyn-syms', lib], { encoding: 'utf8' });
+    const value = (name: string) => parseInt(new RegExp(`\\s([0-9a-f]{16})\\s.*\\s${name}@@`).exec(syms)![1], 16);
+    const bySymbol = Object.fromEntries(t.probes.filter((p) => p.symbol).map((p) => [p.symbol!, p.fileOffset]));
+    assert.deepEqual(bySymbol, { SSL_shutdown: value('SSL_shutdown'), SSL_free: value('SSL_free') });
+    for (const p of t.probes.filter((x) => x.symbol === undefined)) assert.equal(p.fileOffset, p.offset);
+  });
+
+  it('uprobe_multi: one link per program, the return link first, offsets once each, probes without one left out', () => {
+    const probe = (label: string, program: string, ret: boolean, fileOffset?: number, dir?: 'read' | 'write'): TlsProbe => ({ label, program, ret, fileOffset, dir });
+    const links = multiLinks([
+      probe('SSL_read', 'ssl_read_enter', true, 0x100, 'read'),
+      probe('SSL_read_ex', 'ssl_read_ex_enter', true, 0x200, 'read'),
+      probe('SSL_write', 'ssl_write_enter', true, 0x300, 'write'),
+      probe('SSL_shutdown', 'ssl_free_enter', false, 0x400),
+      probe('SSL_free', 'ssl_free_enter', false, 0x500),
+      probe('SSL_free again', 'ssl_free_enter', false, 0x500),
+      probe('lost', 'ssl_write_ex_enter', true, undefined, 'write'),
+    ]);
+    assert.deepEqual(links.map((l) => [l.program, l.retprobe, l.offsets, l.probes.map((p) => p.label)]), [
+      ['ssl_return', true, [0x100, 0x200, 0x300], []],
+      ['ssl_read_enter', false, [0x100], ['SSL_read']],
+      ['ssl_read_ex_enter', false, [0x200], ['SSL_read_ex']],
+      ['ssl_write_enter', false, [0x300], ['SSL_write']],
+      ['ssl_free_enter', false, [0x400, 0x500], ['SSL_shutdown', 'SSL_free', 'SSL_free again']],
+    ]);
+    assert.deepEqual(multiLinks([probe('SSL_free', 'ssl_free_enter', false, 0x500)]).map((l) => l.program), ['ssl_free_enter'], 'no return link without a return probe');
   });
 
   it('settings: on by default with discovery; off means no candidates; configured files come first', () => {
