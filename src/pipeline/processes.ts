@@ -28,6 +28,8 @@ export interface ProcessInfo {
   startTimeMs?: number;
   /** Start in clock ticks since boot, as /proc/<pid>/stat has it: identifies the process behind a pid. */
   startTicks?: number;
+  /** The kernel's task start time (CLOCK_MONOTONIC ns) from an exec record: compared as is with an exit's. */
+  startNs?: bigint;
   cgroupPath?: string;
   /** The v2 path and the v1 controllers' paths from /proc/<pid>/cgroup (what the cgroups receiver reads). */
   cgroupV2Path?: string;
@@ -179,6 +181,7 @@ export class ProcessCache {
     if (facts.ppid !== undefined && info.parentPid === undefined) info.parentPid = facts.ppid;
     if (facts.startTimeMs !== undefined && info.startTimeMs === undefined) info.startTimeMs = facts.startTimeMs;
     if (facts.startNs !== undefined && info.startTicks === undefined) info.startTicks = this.bootTicks(facts.startNs);
+    if (facts.startNs !== undefined) info.startNs = facts.startNs;
     this.store(tgid, info, now);
     return info;
   }
@@ -190,7 +193,7 @@ export class ProcessCache {
    */
   onExit(tgid: number, comm = '', startNs?: bigint): ProcessInfo {
     let e = this.entries.get(tgid);
-    if (e && startNs !== undefined && e.info.startTicks !== undefined && Math.abs(e.info.startTicks - this.bootTicks(startNs)) > PID_REUSE_TOLERANCE_TICKS) {
+    if (e && startNs !== undefined && this.otherProcess(e.info, startNs)) {
       this.entries.delete(tgid);
       e = undefined;
     }
@@ -198,6 +201,14 @@ export class ProcessCache {
     e.info.exited = true;
     e.exitedAt = Date.now();
     return e.info;
+  }
+
+  /** Whether an exit's start time says its pid is not the process the table remembers. The kernel's
+   * own start time when the exec record gave one (exact); else /proc's, converted (a few ticks of
+   * slack: the conversion goes through /proc/uptime, which has 10 ms steps and is read apart from the clock). */
+  private otherProcess(info: ProcessInfo, startNs: bigint): boolean {
+    if (info.startNs !== undefined) return info.startNs !== startNs;
+    return info.startTicks !== undefined && Math.abs(info.startTicks - this.bootTicks(startNs)) > PID_REUSE_TOLERANCE_TICKS;
   }
 
   /**
@@ -208,8 +219,12 @@ export class ProcessCache {
     const now = Date.now();
     if (now - this.bootOffsetReadAt > 1000) {
       try {
-        const uptimeNs = BigInt(Math.round(Number(readFileSync(`${this.procRoot}/uptime`, 'utf8').split(' ')[0]) * 1e9));
-        this.bootOffsetNs = uptimeNs - process.hrtime.bigint();
+        const before = process.hrtime.bigint();
+        const uptime = readFileSync(`${this.procRoot}/uptime`, 'utf8');
+        const after = process.hrtime.bigint();
+        // /proc/uptime is cut to 10 ms: take the middle of its step, against the middle of the read
+        const uptimeNs = BigInt(Math.round(Number(uptime.split(' ')[0]) * 1e9)) + 5_000_000n;
+        this.bootOffsetNs = uptimeNs - (before + after) / 2n;
         if (this.bootOffsetNs < 0n) this.bootOffsetNs = 0n;  // uptime has 10 ms resolution
       } catch { /* keep the last offset */ }
       this.bootOffsetReadAt = now;

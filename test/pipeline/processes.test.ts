@@ -108,6 +108,19 @@ describe('pipeline: process table (real processes, real cgroups)', function () {
     assert.equal(small.size, 4);
   });
 
+  it('an exit matches its exec by the kernel\'s start time itself, not through /proc\'s clock', () => {
+    const child = sh({});
+    children.push(child);
+    const cache = new ProcessCache();
+    // A start time /proc's (converted through /proc/uptime) would not agree with: only the kernel's two records can.
+    const startNs = 123_456_789n;
+    const atExec = cache.onExec(child.pid!, { comm: 'sh', startNs });
+    assert.equal(cache.onExit(child.pid!, 'sh', startNs), atExec, 'the same process: its identity is kept for the exit');
+    const again = cache.onExec(child.pid!, { comm: 'sh', startNs });
+    assert.notEqual(cache.onExit(child.pid!, 'sh', startNs + 1n), again, 'another start time: a reused pid, read afresh');
+    child.kill('SIGKILL');
+  });
+
   it('onExec falls back to the kernel facts when /proc is gone', () => {
     const cache = new ProcessCache();
     const info = cache.onExec(999_999_999, { ppid: 1, uid: 0, filename: '/usr/bin/curl', comm: 'curl' });
