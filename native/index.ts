@@ -116,6 +116,7 @@ export interface NativeBpfObject {
   setExpectedAttachType(prog: string, type: number): void;
   attachUprobeMulti(prog: string, opts: UprobeMultiOptions & { attachType: number }): void;
   detach(prog: string): number;
+  detachAll(progs: string[]): number;
   map(name: string): NativeBpfMap;
   maps(): string[];
   programStats(): ProgramStats[];
@@ -338,6 +339,12 @@ export class BpfObject {
     const type = this.#binding.btfEnumValue('bpf_attach_type', 'BPF_TRACE_UPROBE_MULTI');
     if (type === null) throw makeError(op, 'EOPNOTSUPP', `${op}: this kernel has no uprobe_multi links (Linux 6.6+)`);
     this.#native.attachUprobeMulti(prog, { binaryPath: opts.binaryPath, offsets: [...opts.offsets], retprobe: opts.retprobe === true, attachType: type });
+  }
+
+  /** Destroys every link of these programs at once (uprobe_multi links are closed in parallel). */
+  detachAll(progs: readonly string[]): number {
+    for (const p of progs) this.#program('detachAll', p);
+    return this.#native.detachAll([...progs]);
   }
 
   /** Destroys every link of the program; returns how many there were. */

@@ -87,6 +87,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
             InstanceMethod<&BpfObject::Attach>("attach"),
             InstanceMethod<&BpfObject::AttachUprobe>("attachUprobe"),
             InstanceMethod<&BpfObject::Detach>("detach"),
+            InstanceMethod<&BpfObject::DetachAll>("detachAll"),
             InstanceMethod<&BpfObject::SetExpectedAttachType>("setExpectedAttachType"),
             InstanceMethod<&BpfObject::AttachUprobeMulti>("attachUprobeMulti"),
             InstanceMethod<&BpfObject::Map>("map"),
@@ -484,6 +485,36 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     std::vector<int> fds;
     for (auto it = fdRange.first; it != fdRange.second; ++it) fds.push_back(it->second);
     st_->linkFds.erase(fdRange.first, fdRange.second);
+    CloseLinkFds(fds);
+    return Napi::Number::New(env, n + static_cast<uint32_t>(fds.size()));
+  }
+
+  // Every link of every listed program at once: uprobe_multi links each wait for a grace period
+  // when closed, and closed together those waits overlap.
+  Napi::Value DetachAll(const Napi::CallbackInfo& info) {
+    Napi::Env env = info.Env();
+    if (!CheckOpen(env, "detachAll")) return env.Undefined();
+    if (!info[0].IsArray()) {
+      ThrowPlain(env, "detachAll", "detachAll: expects an array of program names", EINVAL);
+      return env.Undefined();
+    }
+    Napi::Array names = info[0].As<Napi::Array>();
+    std::vector<std::string> found;
+    for (uint32_t i = 0; i < names.Length(); i++) {
+      std::string name;
+      if (!FindProg(env, "detachAll", names.Get(i), &name)) return env.Undefined();
+      found.push_back(name);
+    }
+    uint32_t n = 0;
+    std::vector<int> fds;
+    for (const std::string& name : found) {
+      auto range = st_->links.equal_range(name);
+      for (auto it = range.first; it != range.second; ++it, ++n) bpf_link__destroy(it->second);
+      st_->links.erase(range.first, range.second);
+      auto fdRange = st_->linkFds.equal_range(name);
+      for (auto it = fdRange.first; it != fdRange.second; ++it) fds.push_back(it->second);
+      st_->linkFds.erase(fdRange.first, fdRange.second);
+    }
     CloseLinkFds(fds);
     return Napi::Number::New(env, n + static_cast<uint32_t>(fds.size()));
   }

@@ -138,7 +138,7 @@ export function readStats(stats: BpfMap): Record<keyof typeof KotelStat, number>
 /** Stops new events (detaches `programs`), lets the ring reader deliver what the kernel already
  * wrote, then closes it: the receiver's final collection sees everything. */
 export async function detachAndDrain(loaded: LoadedProgram, ring: { close(): void }, programs: readonly string[] = loaded.variant.programs): Promise<void> {
-  for (const p of programs) loaded.object.detach(p);
+  loaded.object.detachAll(programs);
   await new Promise((r) => setTimeout(r, 50));
   ring.close();
 }

@@ -71,6 +71,7 @@ function fakeBinding(calls: Call[]) {
     attach(prog: string) { calls.push({ fn: 'attach', args: [prog] }); }
     attachUprobe(prog: string, opts: UprobeOptions) { calls.push({ fn: 'attachUprobe', args: [prog, opts] }); }
     detach(prog: string) { calls.push({ fn: 'detach', args: [prog] }); return 1; }
+    detachAll(progs: string[]) { calls.push({ fn: 'detachAll', args: [progs] }); return progs.length; }
     setExpectedAttachType(prog: string, type: number) { calls.push({ fn: 'setExpectedAttachType', args: [prog, type] }); }
     attachUprobeMulti(prog: string, opts: UprobeMultiOptions & { attachType: number }) { calls.push({ fn: 'attachUprobeMulti', args: [prog, opts] }); }
     map(name: string): NativeBpfMap { return this.mapsByName.get(name)!; }
@@ -170,6 +171,13 @@ describe('native wrapper (fake binding)', () => {
     obj.attachUprobeMulti('handle_exit', { binaryPath: '/bin/true', offsets: [16, 32], retprobe: true });
     assert.deepEqual(calls.at(-1), { fn: 'attachUprobeMulti', args: ['handle_exit', { binaryPath: '/bin/true', offsets: [16, 32], retprobe: true, attachType: 48 }] });
     expectErr(() => obj.setExpectedAttachType('handle_exit', -1), 'EINVAL', 'setExpectedAttachType:handle_exit');
+  });
+
+  it('detaches several programs in one call, after checking every name', () => {
+    expectErr(() => obj.detachAll(['handle_exit', 'nope']), 'ENOENT', 'detachAll:nope');
+    assert.notEqual(calls.at(-1)!.fn, 'detachAll', 'nothing detached when a name is wrong');
+    assert.equal(obj.detachAll(['handle_exit']), 1);
+    assert.deepEqual(calls.at(-1), { fn: 'detachAll', args: [['handle_exit']] });
   });
 
   it('passes native errors through unchanged', () => {
