@@ -154,6 +154,15 @@ describe('e2e: block I/O latency histograms and counters match fio', function ()
   });
 });
 
+/** On a shortfall: the agent's own kernel counters (issued, completed, unmatched, cgroup overflow, evicted; per CPU). */
+function kernelCounters(): string {
+  try {
+    return `block_stats: ${execFileSync('bpftool', ['-j', 'map', 'dump', 'name', 'block_stats'], { encoding: 'utf8' })}`;
+  } catch (err) {
+    return `block_stats unreadable: ${(err as Error).message}`;
+  }
+}
+
 for (const hook of ['raw_tp', 'tracepoint'] as const) {
   describe(`e2e: blockio on the ${hook} fallback, delta temporality, queue time`, function () {
     this.timeout(120_000);
@@ -181,7 +190,7 @@ for (const hook of ['raw_tp', 'tracepoint'] as const) {
       const drops = () => pointsOf(rx.metrics(), 'kotel.receiver.dropped', {}).filter(({ point }) => point.value)
         .map(({ point }) => `${JSON.stringify(point.attributes)}=${point.value}`).join(', ') || 'none';
       await rx.waitFor(() => (sumOfDeltas(rx.metrics(), 'system.disk.operations', attrs) ?? 0) >= r.readIos, { timeoutMs: 15_000, what: `${r.readIos} reads (delta)` })
-        .catch((e: Error) => { throw new Error(`${e.message}\nreads so far ${sumOfDeltas(rx.metrics(), 'system.disk.operations', attrs)}, drops ${drops()}`); });
+        .catch((e: Error) => { throw new Error(`${e.message}\nreads so far ${sumOfDeltas(rx.metrics(), 'system.disk.operations', attrs)}, drops ${drops()}\n${kernelCounters()}`); });
       await new Promise((res) => setTimeout(res, 2500));
       assert.equal(sumOfDeltas(rx.metrics(), 'system.disk.operations', attrs), r.readIos);
       assert.equal(sumOfDeltas(rx.metrics(), 'linux.block.request.duration', attrs), r.readIos);
