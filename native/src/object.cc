@@ -477,16 +477,23 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     if (!CheckOpen(env, "detach")) return env.Undefined();
     std::string name;
     if (!FindProg(env, "detach", info[0], &name)) return env.Undefined();
-    auto range = st_->links.equal_range(name);
+    return Napi::Number::New(env, DestroyLinksOf({name}));
+  }
+
+  // Destroys the links of these programs: libbpf's one by one, the uprobe_multi fds together.
+  uint32_t DestroyLinksOf(const std::vector<std::string>& names) {
     uint32_t n = 0;
-    for (auto it = range.first; it != range.second; ++it, ++n) bpf_link__destroy(it->second);
-    st_->links.erase(range.first, range.second);
-    auto fdRange = st_->linkFds.equal_range(name);
     std::vector<int> fds;
-    for (auto it = fdRange.first; it != fdRange.second; ++it) fds.push_back(it->second);
-    st_->linkFds.erase(fdRange.first, fdRange.second);
+    for (const std::string& name : names) {
+      auto range = st_->links.equal_range(name);
+      for (auto it = range.first; it != range.second; ++it, ++n) bpf_link__destroy(it->second);
+      st_->links.erase(range.first, range.second);
+      auto fdRange = st_->linkFds.equal_range(name);
+      for (auto it = fdRange.first; it != fdRange.second; ++it) fds.push_back(it->second);
+      st_->linkFds.erase(fdRange.first, fdRange.second);
+    }
     CloseLinkFds(fds);
-    return Napi::Number::New(env, n + static_cast<uint32_t>(fds.size()));
+    return n + static_cast<uint32_t>(fds.size());
   }
 
   // Every link of every listed program at once: uprobe_multi links each wait for a grace period
@@ -505,18 +512,7 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
       if (!FindProg(env, "detachAll", names.Get(i), &name)) return env.Undefined();
       found.push_back(name);
     }
-    uint32_t n = 0;
-    std::vector<int> fds;
-    for (const std::string& name : found) {
-      auto range = st_->links.equal_range(name);
-      for (auto it = range.first; it != range.second; ++it, ++n) bpf_link__destroy(it->second);
-      st_->links.erase(range.first, range.second);
-      auto fdRange = st_->linkFds.equal_range(name);
-      for (auto it = fdRange.first; it != fdRange.second; ++it) fds.push_back(it->second);
-      st_->linkFds.erase(fdRange.first, fdRange.second);
-    }
-    CloseLinkFds(fds);
-    return Napi::Number::New(env, n + static_cast<uint32_t>(fds.size()));
+    return Napi::Number::New(env, DestroyLinksOf(found));
   }
 
   // Before load: the attach type the kernel verifies the program for (uprobe_multi programs
