@@ -144,16 +144,10 @@ static __always_inline bool is_response(__u64 w)
 	return (w & M7) == W_HTTP1;
 }
 
-/* Whether a connection whose first request goes this way is followed: the server's port is
- * the local one when this side answers, the peer's when it sends. */
+/* Whether a connection whose first request goes this way is followed (settings server, client). */
 static __always_inline bool side_wanted(bool sending)
 {
 	return sending ? capture_client : capture_server;
-}
-
-static __always_inline bool port_wanted(__u16 server_port)
-{
-	return any_port || (port_set[(server_port >> 3) & 8191] & (1 << (server_port & 7)));
 }
 
 static __always_inline struct pt_regs *task_regs(struct task_struct *task)
@@ -507,6 +501,20 @@ static __always_inline __u16 local_port(struct sock *sk)
 	if (port)
 		return port;
 	return bpf_ntohs(BPF_CORE_READ((struct inet_sock *)sk, inet_sport));
+}
+
+/* Side, then port (settings ports): the server's port is the peer's when this side sends, else the
+ * local one. Read only when ports are listed: the test runs for every socket call without state. */
+static __always_inline bool selected(struct sock *sk, bool sending)
+{
+	__u16 port;
+
+	if (!side_wanted(sending))
+		return false;
+	if (any_port)
+		return true;
+	port = sending ? bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)) : local_port(sk);
+	return port_set[(port >> 3) & 8191] & (1 << (port & 7));
 }
 
 static __always_inline void fill_tuple(struct http_conn *c, struct sock *sk)
@@ -956,9 +964,7 @@ static __always_inline int handle(struct sock *sk, int ret, bool sending)
 	c = bpf_sk_storage_get(&conns, sk, 0, 0);
 	if (!c) {
 		/* selection, then protocol detection, before any map work: only a request opens an exchange */
-		if (!side_wanted(sending) ||
-		    !port_wanted(sending ? bpf_ntohs(sk->__sk_common.skc_dport) : sk->__sk_common.skc_num) ||
-		    !have_io || io.len < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf) || !is_method(w)) {
+		if (!selected(sk, sending) || !have_io || io.len < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf) || !is_method(w)) {
 			if (tls_enabled)
 				tls_note_socket(sk, sending, tgid, tid);   /* encrypted bytes end here */
 			return 0;
@@ -1118,9 +1124,7 @@ static __always_inline int sys_exit_io(__u64 regs, __u64 nr, long ret, int dir)
 	}
 	if (!c) {
 		/* selection, then protocol detection, before any map update: only a request opens an exchange */
-		if (!side_wanted(sending) ||
-		    !port_wanted(sending ? bpf_ntohs(BPF_CORE_READ(sk, __sk_common.skc_dport)) : local_port(sk)) ||
-		    !have_io || io.len < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf) || !is_method(w)) {
+		if (!selected(sk, sending) || !have_io || io.len < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf) || !is_method(w)) {
 			if (tls_enabled)
 				tls_note_socket(sk, sending, tgid, tid);   /* encrypted bytes end here */
 			return 0;
@@ -1299,9 +1303,7 @@ int ssl_return(struct pt_regs *ctx)
 	c = bpf_map_lookup_elem(&tls_conns, &key);
 	if (!c) {
 		/* the port is checked where the socket is known: here if it is, else in user space */
-		if (!side_wanted(sending) ||
-		    (sk && !port_wanted(sending ? bpf_ntohs(BPF_CORE_READ((struct sock *)sk, __sk_common.skc_dport))
-					       : local_port((struct sock *)sk))))
+		if (sk ? !selected((struct sock *)sk, sending) : !side_wanted(sending))
 			return 0;
 		if (bytes < 8 || bpf_probe_read_user(&w, 8, (void *)io.buf) || !is_method(w))
 			return 0;   /* only a request opens an exchange */

@@ -54,7 +54,7 @@ export function headroomFromEnv(env: NodeJS.ProcessEnv): number {
 }
 
 /** Applies the headroom now and every `everyMs` (the live heap grows with processes and series). */
-export function keepHeapHeadroom(headroomMb: number, everyMs = 5000): () => void {
+export function keepHeapHeadroom(headroomMb: number, everyMs = 5000): void {
   let applied = -1;
   const apply = () => {
     const { oldBytes, youngBytes } = heapNow();
@@ -64,8 +64,7 @@ export function keepHeapHeadroom(headroomMb: number, everyMs = 5000): () => void
     v8.setFlagsFromString(`--heap-growing-percent=${percent}`);
     applied = percent;
   };
+  if (headroomMb <= 0) return;   // V8's own policy: nothing to set
   apply();
-  if (headroomMb <= 0) return () => undefined;
-  const timer = setInterval(apply, everyMs).unref();
-  return () => clearInterval(timer);
+  setInterval(apply, everyMs).unref();
 }
