@@ -105,17 +105,22 @@ export class HttpRecord implements HttpExchange {
   /**
    * What of the request head its parsed form depends on (parseRequestHead without the user agent):
    * the request line and the first Host line, each with the character that ends it. Heads that
-   * differ only in other headers (a traceparent's random ids) share it, and it is short to hash.
+   * differ only in other headers (a traceparent's random ids) share it. Written into `out` as two
+   * byte ranges of buf, [out[0], out[1]) then [out[2], out[3]) (empty when the key is one range),
+   * so a cache can hash and compare the bytes without a string.
    */
-  get reqHeadKey(): string {
+  reqHeadKeyRanges(out: Int32Array): void {
     // Plain loops over the bytes: Buffer.indexOf is a call into C++ that costs more than the scan.
     const b = this.buf, at = this.o + F.req_head.offset;
     const end = at + Math.min(this.view.getUint16(this.o + F.req_head_len.offset, true), REQ_HEAD_MAX);
     let i = at, sp = -1;
     for (; i + 1 < end && (b[i] !== 13 || b[i + 1] !== 10); i++) if (sp < 0 && b[i] === 32) sp = i;
+    out[2] = out[3] = 0;
+    out[0] = at;
     // request line cut, or without a space (the method would run into the headers): the whole head
-    if (i + 1 >= end || sp < 0) return b.toString('latin1', at, end);
+    if (i + 1 >= end || sp < 0) { out[1] = end; return; }
     const eol = i;
+    out[1] = eol + 2;
     for (let nl = eol + 1; nl < end; nl++) {
       if (b[nl] !== 10) continue;
       if (nl + 5 >= end || b[nl + 5] !== 58 /* : */ || (b[nl + 1] | 32) !== 104 || (b[nl + 2] | 32) !== 111
@@ -125,9 +130,16 @@ export class HttpRecord implements HttpExchange {
       while (stop < end && b[stop] !== 13) stop++;
       if (stop === end) for (stop = nl + 6; stop < end && b[stop] !== 10;) stop++;
       if (stop < end) stop++;
-      return nl === eol + 1 ? b.toString('latin1', at, stop) : b.toString('latin1', at, eol + 2) + b.toString('latin1', nl + 1, stop);
+      if (nl === eol + 1) out[1] = stop;
+      else { out[2] = nl + 1; out[3] = stop; }
+      return;
     }
-    return b.toString('latin1', at, eol + 2);
+  }
+  /** reqHeadKeyRanges as a string. */
+  get reqHeadKey(): string {
+    const r = new Int32Array(4);
+    this.reqHeadKeyRanges(r);
+    return this.buf.toString('latin1', r[0], r[1]) + this.buf.toString('latin1', r[2], r[3]);
   }
   get reqHead(): string {
     const at = this.o + F.req_head.offset;

@@ -115,13 +115,37 @@ interface HeadInfo {
   spanSets: Map<number, Attributes>;
 }
 
+/** A parsed head in HeadCache.byKey: its key's bytes, and the next entry with the same hash. */
+interface KeyedHead { key: Uint8Array; info: HeadInfo; next: KeyedHead | undefined }
+
 /** Bounded: cleared when full (distinct heads beyond it are parsed each time, as without a cache). */
 export class HeadCache {
   readonly map = new Map<string, HeadInfo>();
-  /** Records read in place, by HttpRecord.reqHeadKey (a key space of its own). */
-  readonly byKey = new Map<string, HeadInfo>();
+  /**
+   * Records read in place, by a hash of HttpRecord.reqHeadKeyRanges' bytes (compared on a hit): no
+   * string per record, whose building and hashing cost more than the rest of a metrics-only record.
+   */
+  readonly byKey = new Map<number, KeyedHead>();
+  keyed = 0;
   readonly max: number;
+  readonly ranges = new Int32Array(4);
   constructor(max = 4096) { this.max = max; }
+}
+
+/** FNV-1a over two byte ranges of b. */
+function hashRanges(b: Uint8Array, r: Int32Array): number {
+  let h = 0x811c9dc5;
+  for (let i = r[0]; i < r[1]; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  for (let i = r[2]; i < r[3]; i++) h = Math.imul(h ^ b[i], 0x01000193);
+  return h >>> 0;
+}
+
+function sameRanges(key: Uint8Array, b: Uint8Array, r: Int32Array): boolean {
+  const n1 = r[1] - r[0];
+  if (key.length !== n1 + r[3] - r[2]) return false;
+  for (let i = 0; i < n1; i++) if (key[i] !== b[r[0] + i]) return false;
+  for (let i = n1, j = r[2]; j < r[3]; i++, j++) if (key[i] !== b[j]) return false;
+  return true;
 }
 
 function headInfo(head: string, opts: MappingOptions): HeadInfo {
@@ -136,18 +160,33 @@ function headInfo(head: string, opts: MappingOptions): HeadInfo {
   };
 }
 
+function recordHeadInfo(rec: HttpRecord, cache: HeadCache, opts: MappingOptions): HeadInfo {
+  const r = cache.ranges, b = rec.buf;
+  rec.reqHeadKeyRanges(r);
+  const hash = hashRanges(b, r);
+  const first = cache.byKey.get(hash);
+  for (let e = first; e; e = e.next) if (sameRanges(e.key, b, r)) return e.info;
+  if (cache.keyed >= cache.max) { cache.byKey.clear(); cache.keyed = 0; }
+  const key = new Uint8Array(r[1] - r[0] + r[3] - r[2]);
+  key.set(b.subarray(r[0], r[1]));
+  key.set(b.subarray(r[2], r[3]), r[1] - r[0]);
+  const info = headInfo(rec.reqHead, opts);
+  cache.byKey.set(hash, { key, info, next: cache.byKey.get(hash) });
+  cache.keyed++;
+  return info;
+}
+
 function headInfoOf(ex: HttpExchange, opts: MappingOptions): HeadInfo {
   const cache = opts.heads;
   if (!cache) return headInfo(ex.reqHead, opts);
   // The user agent is read from anywhere in the head: then the whole head is the key.
-  const byKey = ex instanceof HttpRecord && !opts.captureUserAgent;
-  const map = byKey ? cache.byKey : cache.map;
-  const key = byKey ? ex.reqHeadKey : ex.reqHead;
-  let h = map.get(key);
+  if (ex instanceof HttpRecord && !opts.captureUserAgent) return recordHeadInfo(ex, cache, opts);
+  const key = ex.reqHead;
+  let h = cache.map.get(key);
   if (h) return h;
-  if (map.size >= cache.max) map.clear();
-  h = headInfo(byKey ? ex.reqHead : key, opts);
-  map.set(key, h);
+  if (cache.map.size >= cache.max) cache.map.clear();
+  h = headInfo(key, opts);
+  cache.map.set(key, h);
   return h;
 }
 

@@ -140,6 +140,28 @@ describe('receivers/http: span mapping', () => {
     assert.equal(cached.heads.map.size, 0);
   });
 
+  it('two request lines with the same 32-bit key hash keep their own parsed heads', () => {
+    const F = HttpEvent.fields;
+    // FNV-1a of both lines is the same (found by a birthday search); the cache must compare bytes
+    const lines = ['GET /c5pvu HTTP/1.1\r\n', 'GET /cc3ea HTTP/1.1\r\n'];
+    const cached = { ...opts, heads: new HeadCache() };
+    for (let i = 0; i < 4; i++) {
+      for (const line of lines) {
+        const buf = Buffer.alloc(HttpEvent.size);
+        const req = `${line}Accept: */*\r\n\r\n`;
+        buf.write(req, F.req_head.offset, 'latin1');
+        buf.writeUInt16LE(req.length, F.req_head_len.offset);
+        buf.writeUInt16LE(2, F.family.offset);
+        buf.writeUInt16LE(200, F.status.offset);
+        buf.writeUInt8(HttpRole.HTTP_ROLE_SERVER, F.role.offset);
+        const rec = decodeHttpExchange(buf, 0, new DataView(buf.buffer, buf.byteOffset, buf.length));
+        assert.equal(mapExchange(rec, cached).name, `GET ${line.split(' ')[1]}`);
+      }
+    }
+    assert.equal(cached.heads.byKey.size, 1);
+    assert.equal(cached.heads.keyed, 2);
+  });
+
   it('a record read in place maps as the same exchange decoded into a plain object', () => {
     const F = HttpEvent.fields;
     const resps = ['HTTP/1.1 200 OK\r\n\r\n', 'HTTP/1.0 503 Service Unavailable\r\n', 'HTTP/1.1 2e2 odd\r\n\r\n', 'HTTP/2 404 N\r\n', 'junk', ''];
