@@ -562,8 +562,10 @@ static __always_inline void thread_enter(__u32 tid, __u8 *trace_id, __u8 *span_i
 	__builtin_memcpy(th->span_id, span_id, 8);
 }
 
-/* Sends the oldest waiting request with the current response, and pops it. Global: verified once. */
-__noinline int emit_g(struct http_conn *c, __u64 end_ns, __u32 extra_flags)
+/* Sends the oldest waiting request with the current response, and pops it. `head`: the scratch
+ * window when it holds the response head (the exchange ends in the call that carried it: no copy
+ * into the connection first), else NULL. Global: verified once. */
+__noinline int emit_g(struct http_conn *c, struct http_scratch *head, __u64 end_ns, __u32 extra_flags)
 {
 	struct http_pending *p;
 	struct http_event *ev;
@@ -600,9 +602,13 @@ __noinline int emit_g(struct http_conn *c, __u64 end_ns, __u32 extra_flags)
 	ev->role = c->role;
 	ev->flags = p->flags | extra_flags | c->flags;
 	__builtin_memset(ev->_pad, 0, sizeof(ev->_pad));
-	bpf_get_current_comm(ev->comm, sizeof(ev->comm));
+	__builtin_memcpy(ev->comm, c->comm, sizeof(ev->comm));
 	__builtin_memcpy(ev->req_head, p->head, HTTP_HEAD_MAX);
-	if (c->resp_state)
+	if (c->resp_state && head) {
+		__builtin_memcpy(ev->resp_head, __builtin_assume_aligned(head->buf, 8), HTTP_HEAD_MAX);
+		if (c->resp_head_len < HTTP_HEAD_MAX)
+			ev->resp_head[c->resp_head_len & (HTTP_HEAD_MAX - 1)] = 0;
+	} else if (c->resp_state)
 		__builtin_memcpy(ev->resp_head, c->resp_head, HTTP_HEAD_MAX);
 	else
 		__builtin_memset(ev->resp_head, 0, HTTP_HEAD_MAX);
@@ -732,33 +738,39 @@ static __always_inline void on_response_data(struct http_conn *c, struct http_sc
 		if (hs > HTTP_HEAD_MAX)
 			hs = HTTP_HEAD_MAX;
 		c->resp_head_len = n < hs ? n : hs;
-		__builtin_memcpy(c->resp_head, s->buf, HTTP_HEAD_MAX);
-		if (c->resp_head_len < HTTP_HEAD_MAX)
-			c->resp_head[c->resp_head_len & (HTTP_HEAD_MAX - 1)] = 0;
 		c->resp_chunked = header_is_chunked(s);
 		c->resp_remaining = -1;
 		if (s->hdr_end == 0)
-			return;   /* head longer than the window: ended by the next response or the close */
+			goto keep_head;   /* head longer than the window: ended by the next response or the close */
 		body = io->ret > s->hdr_end ? io->ret - s->hdr_end : 0;
 		{
 			/* no body: 1xx, 204, 304, or a HEAD request */
 			struct http_pending *p = &c->q[c->q_head & (HTTP_PIPELINE - 1)];
 			if (c->status == 204 || c->status == 304 || *(__u32 *)p->head == 0x44414548) {
-				emit_g(c, now, 0);
+				emit_g(c, s, now, 0);
 				return;
 			}
 		}
 		if (c->resp_chunked) {
-			if (body >= 5 && ends_chunked(s, n, io))
-				emit_g(c, now, 0);
-			return;
+			if (body >= 5 && ends_chunked(s, n, io)) {
+				emit_g(c, s, now, 0);
+				return;
+			}
+			goto keep_head;
 		}
 		clen = s->clen_pos ? parse_content_length(s, n) : -1;
 		if (clen >= 0) {
 			c->resp_remaining = clen - body;
-			if (c->resp_remaining <= 0)
-				emit_g(c, now, 0);
+			if (c->resp_remaining <= 0) {
+				emit_g(c, s, now, 0);
+				return;
+			}
 		}
+keep_head:
+		/* the body follows in later calls: the head waits in the connection */
+		__builtin_memcpy(c->resp_head, __builtin_assume_aligned(s->buf, 8), HTTP_HEAD_MAX);
+		if (c->resp_head_len < HTTP_HEAD_MAX)
+			c->resp_head[c->resp_head_len & (HTTP_HEAD_MAX - 1)] = 0;
 		return;
 	}
 	/* body bytes */
@@ -767,10 +779,10 @@ static __always_inline void on_response_data(struct http_conn *c, struct http_sc
 	if (c->resp_remaining >= 0) {
 		c->resp_remaining -= io->ret;
 		if (c->resp_remaining <= 0)
-			emit_g(c, now, 0);
+			emit_g(c, NULL, now, 0);
 	} else if (c->resp_chunked && have_io) {
 		if (ends_chunked(s, 0, io))
-			emit_g(c, now, 0);
+			emit_g(c, NULL, now, 0);
 	}
 }
 
@@ -833,13 +845,13 @@ static __always_inline void end_conn(struct http_conn *c, bool half)
 		return;
 	now = bpf_ktime_get_ns();
 	if (c->resp_state && c->resp_remaining < 0 && !c->resp_chunked)
-		emit_g(c, c->resp_last_ns > c->resp_start_ns ? c->resp_last_ns : c->resp_start_ns, HTTP_F_CLOSE_DELIMITED);
+		emit_g(c, NULL, c->resp_last_ns > c->resp_start_ns ? c->resp_last_ns : c->resp_start_ns, HTTP_F_CLOSE_DELIMITED);
 	if (half)
 		return;
 	for (int k = 0; k < HTTP_PIPELINE; k++) {
 		if (c->q_len == 0)
 			break;
-		emit_g(c, now, HTTP_F_CLOSED);
+		emit_g(c, NULL, now, HTTP_F_CLOSED);
 	}
 }
 
@@ -976,6 +988,7 @@ static __always_inline int handle(struct sock *sk, int ret, bool sending)
 		}
 		c->role = sending ? HTTP_ROLE_CLIENT : HTTP_ROLE_SERVER;
 		c->tgid = tgid;
+		bpf_get_current_comm(c->comm, sizeof(c->comm));
 		fill_tuple(c, sk);
 	}
 	s = bpf_map_lookup_elem(&scratch, &zero);
@@ -1139,6 +1152,7 @@ static __always_inline int sys_exit_io(__u64 regs, __u64 nr, long ret, int dir)
 			return 0;
 		c->role = sending ? HTTP_ROLE_CLIENT : HTTP_ROLE_SERVER;
 		c->tgid = tgid;
+		bpf_get_current_comm(c->comm, sizeof(c->comm));
 		fill_tuple_probed(c, sk);
 		fresh = true;
 	}
@@ -1319,6 +1333,7 @@ int ssl_return(struct pt_regs *ctx)
 			return 0;
 		c->role = sending ? HTTP_ROLE_CLIENT : HTTP_ROLE_SERVER;
 		c->tgid = key.tgid;
+		bpf_get_current_comm(c->comm, sizeof(c->comm));
 		c->flags = HTTP_F_TLS;
 	}
 	if (c->family && sk && !same_ports(c, (struct sock *)sk)) {

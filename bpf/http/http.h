@@ -63,7 +63,8 @@ struct http_conn {
 	__u16 lport;
 	__u16 rport;
 	__u16 _pad3;
-	char resp_head[HTTP_HEAD_MAX];
+	char comm[16];               /* the owner's, read once: emits also run in other tasks (close, softirq) */
+	char resp_head[HTTP_HEAD_MAX];   /* kept only while the response outlives the call that carried its head */
 };
 
 /* A TLS connection: the process and its SSL object (the http_conn of the plaintext is kept

@@ -163,6 +163,48 @@ for (const path of PATHS) describe(`e2e: http receiver (node server, curl, raw s
     assert.equal(s.attributes['error.type'], 'connection_closed');
   });
 
+  it('an exchange ended by the peer\'s reset names its own process, not the task that ran the reset', async () => {
+    // The reset reaches the server's socket in the client's task (loopback softirq), where the
+    // record is emitted. The server exits before the agent reads it, so the process's name can
+    // come only from the record; the agent is stopped meanwhile so that order is certain.
+    const server = `
+import socket, sys
+open('/proc/self/comm', 'w').write('kotel-rst-srv')
+l = socket.socket(); l.bind(('127.0.0.1', 0)); l.listen(1)
+print(l.getsockname()[1], flush=True)
+c, _ = l.accept(); c.recv(1024)
+try:
+    c.recv(1024)
+except OSError:
+    pass
+`;
+    const client = `
+import socket, struct, sys
+open('/proc/self/comm', 'w').write('kotel-rst-cli')
+s = socket.create_connection(('127.0.0.1', int(sys.argv[1])))
+s.sendall(b'GET /reset-owner HTTP/1.1\\r\\nHost: a\\r\\n\\r\\n')
+import time; time.sleep(0.2)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
+s.close()
+`;
+    const { spawn } = await import('node:child_process');
+    const srv = spawn('python3', ['-c', server], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const port = await new Promise<string>((resolve) => srv.stdout!.once('data', (d: Buffer) => resolve(d.toString().trim())));
+    const spansOf = () => rx.spans().filter((s) => s.kind === 2 && s.name === 'GET /reset-owner');
+    process.kill(agent.child.pid!, 'SIGSTOP');
+    try {
+      execFileSync('python3', ['-c', client, port]);
+      await new Promise((resolve) => srv.once('exit', resolve));
+    } finally {
+      process.kill(agent.child.pid!, 'SIGCONT');
+    }
+    await rx.waitFor(() => spansOf().length >= 1, { timeoutMs: 10_000, what: 'the reset exchange\'s server span' });
+    const [s] = spansOf();
+    assert.equal(s.attributes['error.type'], 'connection_closed');
+    assert.equal(s.resource['process.pid'], srv.pid);
+    assert.equal(s.resource['process.executable.name'], 'kotel-rst-srv');
+  });
+
   it('fd and socket reuse: sequential connections, alternately completed and reset mid-exchange, never inherit state', async () => {
     const before = serverSpans(rx, server.pid).length;
     const ports: number[] = [];

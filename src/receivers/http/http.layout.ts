@@ -19,7 +19,7 @@ export const HttpPending = {
 } as const;
 
 export const HttpConn = {
-  size: 1632,
+  size: 1648,
   fields: {
     q: { offset: 0, size: 1280 },
     resp_start_ns: { offset: 1280, size: 8 },
@@ -43,7 +43,8 @@ export const HttpConn = {
     lport: { offset: 1370, size: 2 },
     rport: { offset: 1372, size: 2 },
     _pad3: { offset: 1374, size: 2 },
-    resp_head: { offset: 1376, size: 256 },
+    comm: { offset: 1376, size: 16 },
+    resp_head: { offset: 1392, size: 256 },
   },
 } as const;
 
