@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
-import { decodeHttpExchange, type HttpExchange } from '../../../src/receivers/http/decode.ts';
+import { decodeHttpExchange, type HttpExchange, type HttpRecord } from '../../../src/receivers/http/decode.ts';
 import { exchangeSpan, HeadCache, mapExchange } from '../../../src/receivers/http/mapping.ts';
 import { HttpEvent, HttpFlag, HttpRole } from '../../../src/receivers/http/http.layout.ts';
 import { PathTemplater } from '../../../src/receivers/http/templater.ts';
@@ -9,6 +9,21 @@ import { httpExchange } from '../../support/http-exchange.ts';
 
 const exchange = httpExchange;
 const opts = { templater: new PathTemplater(), captureQuery: false, captureUserAgent: false };
+
+/** A record in the kernel's layout (IPv4), read in place; `fill`: the bytes past the request head. */
+function recordOf(r: { req: string; resp?: string; status: number; role: number; fill?: number }): HttpRecord {
+  const F = HttpEvent.fields;
+  const buf = Buffer.alloc(HttpEvent.size, r.fill ?? 0);
+  buf.fill(0, 0, F.req_head.offset + F.req_head.size);
+  buf.write(r.req, F.req_head.offset, 'latin1');
+  buf.writeUInt16LE(r.req.length, F.req_head_len.offset);
+  buf.write(r.resp ?? '', F.resp_head.offset, 'latin1');
+  buf.writeUInt16LE(r.resp?.length ?? 0, F.resp_head_len.offset);
+  buf.writeUInt16LE(2, F.family.offset);
+  buf.writeUInt16LE(r.status, F.status.offset);
+  buf.writeUInt8(r.role, F.role.offset);
+  return decodeHttpExchange(buf, 0, new DataView(buf.buffer, buf.byteOffset, buf.length));
+}
 
 describe('receivers/http: span mapping', () => {
   it('server span: name, semconv attributes, no query or user agent by default', () => {
@@ -102,7 +117,6 @@ describe('receivers/http: span mapping', () => {
   });
 
   it('records read in place share parsed heads by request line and Host only, and map as without the cache', () => {
-    const F = HttpEvent.fields;
     const tp = (i: number) => `traceparent: 00-${String(i).padStart(32, 'a')}-${'b'.repeat(16)}-01\r\n`;
     const heads = (i: number) => [
       `GET /users/${i % 3} HTTP/1.1\r\nHost: api.local:8080\r\n${tp(i)}\r\n`,
@@ -121,15 +135,8 @@ describe('receivers/http: span mapping', () => {
     const cached = { ...opts, heads: new HeadCache() };
     for (let i = 0; i < 60; i++) {
       for (const req of heads(i)) {
-        const buf = Buffer.alloc(HttpEvent.size, 0x0d);   // bytes past the head are never part of it
-        buf.fill(0, 0, F.req_head.offset + F.req_head.size);
-        buf.write(req, F.req_head.offset, 'latin1');
-        buf.writeUInt16LE(req.length, F.req_head_len.offset);
-        buf.writeUInt16LE(0, F.resp_head_len.offset);
-        buf.writeUInt16LE(2, F.family.offset);
-        buf.writeUInt16LE(200, F.status.offset);
-        buf.writeUInt8(i % 2 ? HttpRole.HTTP_ROLE_SERVER : HttpRole.HTTP_ROLE_CLIENT, F.role.offset);
-        const rec = decodeHttpExchange(buf, 0, new DataView(buf.buffer, buf.byteOffset, buf.length));
+        // bytes past the head are never part of it
+        const rec = recordOf({ req, status: 200, role: i % 2 ? HttpRole.HTTP_ROLE_SERVER : HttpRole.HTTP_ROLE_CLIENT, fill: 0x0d });
         const plain: HttpExchange = { ...exchange({}) };
         for (const k of Object.keys(plain) as Array<keyof HttpExchange>) (plain as unknown as Record<string, unknown>)[k] = rec[k];
         assert.deepEqual(mapExchange(rec, cached), mapExchange(plain, opts), JSON.stringify(req));
@@ -141,20 +148,12 @@ describe('receivers/http: span mapping', () => {
   });
 
   it('two request lines with the same 32-bit key hash keep their own parsed heads', () => {
-    const F = HttpEvent.fields;
     // FNV-1a of both lines is the same (found by a birthday search); the cache must compare bytes
     const lines = ['GET /c5pvu HTTP/1.1\r\n', 'GET /cc3ea HTTP/1.1\r\n'];
     const cached = { ...opts, heads: new HeadCache() };
     for (let i = 0; i < 4; i++) {
       for (const line of lines) {
-        const buf = Buffer.alloc(HttpEvent.size);
-        const req = `${line}Accept: */*\r\n\r\n`;
-        buf.write(req, F.req_head.offset, 'latin1');
-        buf.writeUInt16LE(req.length, F.req_head_len.offset);
-        buf.writeUInt16LE(2, F.family.offset);
-        buf.writeUInt16LE(200, F.status.offset);
-        buf.writeUInt8(HttpRole.HTTP_ROLE_SERVER, F.role.offset);
-        const rec = decodeHttpExchange(buf, 0, new DataView(buf.buffer, buf.byteOffset, buf.length));
+        const rec = recordOf({ req: `${line}Accept: */*\r\n\r\n`, status: 200, role: HttpRole.HTTP_ROLE_SERVER });
         assert.equal(mapExchange(rec, cached).name, `GET ${line.split(' ')[1]}`);
       }
     }
@@ -163,19 +162,9 @@ describe('receivers/http: span mapping', () => {
   });
 
   it('a record read in place maps as the same exchange decoded into a plain object', () => {
-    const F = HttpEvent.fields;
     const resps = ['HTTP/1.1 200 OK\r\n\r\n', 'HTTP/1.0 503 Service Unavailable\r\n', 'HTTP/1.1 2e2 odd\r\n\r\n', 'HTTP/2 404 N\r\n', 'junk', ''];
     for (const resp of resps) {
-      const buf = Buffer.alloc(HttpEvent.size);
-      const req = 'GET /a/123 HTTP/1.1\r\nHost: h:81\r\n\r\n';
-      buf.write(req, F.req_head.offset, 'latin1');
-      buf.writeUInt16LE(req.length, F.req_head_len.offset);
-      buf.write(resp, F.resp_head.offset, 'latin1');
-      buf.writeUInt16LE(resp.length, F.resp_head_len.offset);
-      buf.writeUInt16LE(2, F.family.offset);
-      buf.writeUInt16LE(299, F.status.offset);
-      buf.writeUInt8(HttpRole.HTTP_ROLE_SERVER, F.role.offset);
-      const rec = decodeHttpExchange(buf, 0, new DataView(buf.buffer, buf.byteOffset, buf.length));
+      const rec = recordOf({ req: 'GET /a/123 HTTP/1.1\r\nHost: h:81\r\n\r\n', resp, status: 299, role: HttpRole.HTTP_ROLE_SERVER });
       const plain: HttpExchange = { ...exchange({}) };
       for (const k of Object.keys(plain) as Array<keyof HttpExchange>) (plain as unknown as Record<string, unknown>)[k] = rec[k];
       assert.deepEqual(mapExchange(rec, opts), mapExchange(plain, opts), resp);
