@@ -409,18 +409,25 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     return env.Undefined();
   }
 
+  // The loaded program named by v, for the attach calls; nullptr after throwing.
+  bpf_program* AttachableProg(Napi::Env env, const std::string& call, Napi::Value v, std::string* name) {
+    if (!CheckLoaded(env, call)) return nullptr;
+    bpf_program* p = FindProg(env, call, v, name);
+    if (!p) return nullptr;
+    if (bpf_program__fd(p) < 0) {
+      ThrowPlain(env, "attach:" + *name, "attach " + st_->name + "/" + *name + ": program was not loaded (autoload off?)",
+                 EBADF);
+      return nullptr;
+    }
+    return p;
+  }
+
   Napi::Value Attach(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!CheckLoaded(env, "attach")) return env.Undefined();
     std::string name;
-    bpf_program* p = FindProg(env, "attach", info[0], &name);
+    bpf_program* p = AttachableProg(env, "attach", info[0], &name);
     if (!p) return env.Undefined();
     std::string op = "attach:" + name;
-    if (bpf_program__fd(p) < 0) {
-      ThrowPlain(env, op, "attach " + st_->name + "/" + name + ": program was not loaded (autoload off?)",
-                 EBADF);
-      return env.Undefined();
-    }
     LogScope scope(&st_->log);
     errno = 0;
     bpf_link* l = bpf_program__attach(p);
@@ -434,9 +441,8 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
 
   Napi::Value AttachUprobe(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!CheckLoaded(env, "attachUprobe")) return env.Undefined();
     std::string name;
-    bpf_program* p = FindProg(env, "attachUprobe", info[0], &name);
+    bpf_program* p = AttachableProg(env, "attachUprobe", info[0], &name);
     if (!p) return env.Undefined();
     std::string op = "attach:" + name;
     if (!info[1].IsObject()) {
@@ -537,15 +543,10 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
   // path, offsets, ref_ctr_offsets, cookies (u64 each), cnt, flags, pid (u32 each).
   Napi::Value AttachUprobeMulti(const Napi::CallbackInfo& info) {
     Napi::Env env = info.Env();
-    if (!CheckLoaded(env, "attachUprobeMulti")) return env.Undefined();
     std::string name;
-    bpf_program* p = FindProg(env, "attachUprobeMulti", info[0], &name);
+    bpf_program* p = AttachableProg(env, "attachUprobeMulti", info[0], &name);
     if (!p) return env.Undefined();
     std::string op = "attach:" + name;
-    if (bpf_program__fd(p) < 0) {
-      ThrowPlain(env, op, "attach " + st_->name + "/" + name + ": program was not loaded (autoload off?)", EBADF);
-      return env.Undefined();
-    }
     Napi::Object opts = info[1].As<Napi::Object>();
     std::string path = opts.Get("binaryPath").As<Napi::String>().Utf8Value();
     Napi::Array offs = opts.Get("offsets").As<Napi::Array>();

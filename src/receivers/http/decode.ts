@@ -135,12 +135,6 @@ export class HttpRecord implements HttpExchange {
       return;
     }
   }
-  /** reqHeadKeyRanges as a string. */
-  get reqHeadKey(): string {
-    const r = new Int32Array(4);
-    this.reqHeadKeyRanges(r);
-    return this.buf.toString('latin1', r[0], r[1]) + this.buf.toString('latin1', r[2], r[3]);
-  }
   get reqHead(): string {
     const at = this.o + F.req_head.offset;
     return this.buf.toString('latin1', at, at + Math.min(this.view.getUint16(this.o + F.req_head_len.offset, true), REQ_HEAD_MAX));
