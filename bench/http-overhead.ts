@@ -18,9 +18,8 @@
 //   the agent as shipped), crossed with the hooks.
 //   KOTEL_BENCH_SPAN_EXPORTERS=otlp,otlphttp: spans over OTLP/gRPC (default) and/or OTLP/HTTP protobuf,
 //   crossed with the above (the count sink takes both).
-//   KOTEL_BENCH_BATCH="timeout: 200ms, send_batch_size: 8192, send_batch_max_size: 16384; {}": batch processor
-//   settings of the traces pipeline (the first is the default; {} is the shipped default, 512 spans or 1 s),
-//   crossed with the above.
+//   KOTEL_BENCH_BATCH="{}; timeout: 1s, send_batch_size: 512": batch processor settings of the traces pipeline
+//   ({}, the default: the shipped default, 8192 spans or 200 ms), crossed with the above.
 //   KOTEL_BENCH_HTTP="; client: false": sets of extra http receiver settings (the empty set: both sides,
 //   every port), crossed with the above. Completeness stays nginx's server spans / requests (SINK=otelcol
 //   counts all spans ÷ 2, so it reads 0.5 with client: false).
@@ -47,11 +46,13 @@ const HOOKS = (process.env.KOTEL_BENCH_HOOKS ?? 'auto').split(',');
 const FLAGS = (process.env.KOTEL_BENCH_AGENT_FLAGS ?? '').split(';').map((f) => f.trim());
 const EXPORTERS = (process.env.KOTEL_BENCH_SPAN_EXPORTERS ?? 'otlp').split(',');
 const SELECTIONS = (process.env.KOTEL_BENCH_HTTP ?? '').split(';').map((s) => s.trim());
-const BATCHES = (process.env.KOTEL_BENCH_BATCH ?? 'timeout: 200ms, send_batch_size: 8192, send_batch_max_size: 16384').split(';').map((s) => s.trim());
+const BATCHES = (process.env.KOTEL_BENCH_BATCH ?? '{}').split(';').map((s) => s.trim());
 const VARIANTS = HOOKS.flatMap((hooks) => SELECTIONS.flatMap((http) => BATCHES.flatMap((batch) => FLAGS.flatMap((flags) => EXPORTERS.map((exporter) => ({
   hooks, http, batch, flags, exporter,
   label: [hooks, http, BATCHES.length > 1 && `batch ${batch}`, flags && `agent ${flags}`, exporter !== 'otlp' && `spans via ${exporter}`].filter(Boolean).join(', '),
 }))))));
+// KOTEL_BENCH_QUEUE=items: the span exporter's sending queue (default: the shipped default).
+const QUEUE = process.env.KOTEL_BENCH_QUEUE;
 // Spans go to a collector on the same host, as deploy/ configures it: no compression (COMPRESSION=gzip to compare).
 const COMPRESSION = process.env.COMPRESSION ?? 'none';
 
@@ -62,12 +63,10 @@ exporters:
   otlp:
     endpoint: ${endpoint}
     tls: { insecure: true }
-    sending_queue: { queue_size: 1000000 }
   ${exporter}/spans:
     endpoint: ${spansEndpoint}
     tls: { insecure: true }
-    compression: ${COMPRESSION}
-    sending_queue: { queue_size: 1000000 }
+    compression: ${COMPRESSION}${QUEUE ? `\n    sending_queue: { queue_size: ${QUEUE} }` : ''}
 processors:
   batch: ${batch === '{}' ? '{}' : `{ ${batch} }`}
 service:

@@ -7,6 +7,7 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { AgentConfig, ExporterConfig, PipelineConfig } from './config/index.ts';
+import { DEFAULT_QUEUE_SIZE } from './config/exporter.ts';
 import { MonotonicClock } from './pipeline/clock.ts';
 import { Diagnostics } from './pipeline/diagnostics.ts';
 import { ExportQueue, type BatchExporter } from './pipeline/export-queue.ts';
@@ -15,6 +16,7 @@ import { ProcessCache } from './pipeline/processes.ts';
 import { queueOptions, resourceTransform } from './pipeline/processors.ts';
 import { KOTEL_VERSION } from './pipeline/scope.ts';
 import { KernelSpan } from './pipeline/kernel-span.ts';
+import { spansPerRequest } from './pipeline/otlp-trace-serializer.ts';
 import { SpanSampler } from './pipeline/sampler.ts';
 import { SelfTelemetry, processCacheSource } from './pipeline/self-telemetry.ts';
 import type { Receiver } from './receivers/receiver.ts';
@@ -22,7 +24,6 @@ import { receiverFactory } from './receivers/registry.ts';
 import { releaseSharedMaps } from './bpf/shared-maps.ts';
 
 // Console exporters have no sending queue or timeout of their own.
-const DEFAULT_QUEUE_SIZE = 2048;
 const DEFAULT_TIMEOUT_MS = 10_000;
 
 interface MetricsRoute { pipeline: string; exporterId: string; exporter: PushMetricExporter; receivers: string[]; transform?: ReturnType<typeof resourceTransform>; inFlight: boolean; sent: number; failures: number; skipped: number }
@@ -113,17 +114,18 @@ export class Agent {
   }
 
   private buildSpanQueues(): void {
-    this.spanQueues.push(...this.buildQueues('traces', (cfg) => createExporters(cfg).traces()));
+    this.spanQueues.push(...this.buildQueues('traces', (cfg) => createExporters(cfg).traces(), (cfg) => (cfg.protocol === 'console' ? undefined : spansPerRequest)));
   }
 
   /** One bounded export queue per (pipeline, exporter) of `signal`, each with its own drop counters. */
-  private buildQueues<T>(signal: 'logs' | 'traces', exporterOf: (cfg: ExporterConfig) => BatchExporter<T>): Array<{ pipeline: string; exporterId: string; queue: ExportQueue<T> }> {
+  private buildQueues<T>(signal: 'logs' | 'traces', exporterOf: (cfg: ExporterConfig) => BatchExporter<T>,
+    fitItemsOf: (cfg: ExporterConfig) => (() => number) | undefined = () => undefined): Array<{ pipeline: string; exporterId: string; queue: ExportQueue<T> }> {
     const out: Array<{ pipeline: string; exporterId: string; queue: ExportQueue<T> }> = [];
     for (const p of this.pipelinesOf(signal)) {
       for (const exporterId of p.exporters) {
         const cfg = this.config.exporters[exporterId];
         const queue = new ExportQueue<T>(exporterOf(cfg), queueOptions(
-          p.processors.map((id) => this.config.processors[id]), cfg.queueSize || DEFAULT_QUEUE_SIZE, cfg.timeoutMs || DEFAULT_TIMEOUT_MS, cfg.retry));
+          p.processors.map((id) => this.config.processors[id]), cfg.queueSize || DEFAULT_QUEUE_SIZE, cfg.timeoutMs || DEFAULT_TIMEOUT_MS, cfg.retry, fitItemsOf(cfg)));
         out.push({ pipeline: p.id, exporterId, queue });
         this.selfTelemetry.addSource((observe) => {
           const attrs = { 'kotel.exporter': exporterId, 'kotel.signal': signal };
@@ -132,6 +134,7 @@ export class Agent {
           observe('kotel.exporter.dropped', { ...attrs, 'kotel.reason': 'export_failed' }, queue.stats.droppedExportFailed);
           observe('kotel.exporter.failures', attrs, queue.stats.exportFailures);
           observe('kotel.exporter.retries', attrs, queue.stats.retries);
+          observe('kotel.exporter.splits', attrs, queue.stats.splits);
           observe('kotel.exporter.queue.size', attrs, queue.stats.queued);
         });
       }

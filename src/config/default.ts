@@ -93,7 +93,7 @@ const SECTION_COMMENTS: Record<string, string> = {
  Ids are <type> or <type>/<name>. Settings left out take their defaults.`,
   processors: `
  Processors run in the order a pipeline lists them.
-   batch:    { timeout: 1s, send_batch_size: 512, send_batch_max_size: 2048 }
+   batch:    { timeout: 200ms, send_batch_size: 8192 }   # the defaults; send_batch_max_size: per request (0: no limit)
    resource: { attributes: [{ key: deployment.environment.name, value: prod, action: upsert }] }`,
   exporters: `
  Exporters: otlp (OTLP/gRPC), otlphttp (OTLP/HTTP protobuf) or console (alias debug). For example

@@ -223,9 +223,9 @@ class Loader {
       const batch: BatchSettings = {
         timeoutMs: settings.timeout as number,
         sendBatchSize: settings.send_batch_size as number,
-        sendBatchMaxSize: settings.send_batch_max_size as number,
+        ...(settings.send_batch_max_size === undefined ? {} : { sendBatchMaxSize: settings.send_batch_max_size as number }),
       };
-      if (batch.sendBatchMaxSize !== 0 && batch.sendBatchMaxSize < batch.sendBatchSize) {
+      if (batch.sendBatchMaxSize !== undefined && batch.sendBatchMaxSize !== 0 && batch.sendBatchMaxSize < batch.sendBatchSize) {
         this.issue([...at, 'send_batch_max_size'], `must be 0 (no limit) or >= send_batch_size (${batch.sendBatchSize}), got ${batch.sendBatchMaxSize}`);
       }
       return { id, type, settings: { ...batch } };

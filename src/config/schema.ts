@@ -240,9 +240,10 @@ export const processorSchemas: Record<string, object> = {
     type: 'object',
     additionalProperties: false,
     properties: {
-      timeout: { duration: { minMs: 1 }, default: '1s' },
-      send_batch_size: { type: 'integer', minimum: 1, default: 512 },
-      send_batch_max_size: { type: 'integer', minimum: 0, default: 2048 }, // 0: no limit
+      // The Collector's defaults; requests also stay under the receiver's size limit (see export-queue.ts).
+      timeout: { duration: { minMs: 1 }, default: '200ms' },
+      send_batch_size: { type: 'integer', minimum: 1, default: 8192 },
+      send_batch_max_size: { type: 'integer', minimum: 0 }, // absent: send_batch_size; 0: no limit
     },
   },
   resource: {

@@ -50,8 +50,8 @@ export interface ExporterConfig {
 export interface BatchSettings {
   timeoutMs: number;
   sendBatchSize: number;
-  /** 0 means no upper limit. */
-  sendBatchMaxSize: number;
+  /** Items one request carries at most; absent: sendBatchSize; 0: no limit. */
+  sendBatchMaxSize?: number;
 }
 
 export interface ResourceAttributeAction {

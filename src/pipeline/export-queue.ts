@@ -1,6 +1,7 @@
 // A bounded queue in front of one exporter: batches by size or age, one export in flight,
 // retries of transient failures with capped exponential backoff (the OTLP gRPC exporter does
-// not retry by itself), and every item it cannot deliver counted (queue full, export failed).
+// not retry by itself), requests kept under the size a receiver accepts, and every item it
+// cannot deliver counted (queue full, export failed).
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 
 export interface BatchExporter<T> {
@@ -14,6 +15,8 @@ export interface ExportQueueOptions {
   maxBatchSize: number;
   delayMs: number;
   exportTimeoutMs: number;
+  /** Items one request can hold, from the exporter's encoding (traces: the last request's bytes per span). */
+  fitItems?: () => number;
   retry?: { enabled: boolean; maxElapsedMs: number; initialBackoffMs?: number; maxBackoffMs?: number };
 }
 
@@ -22,8 +25,18 @@ export interface ExportQueueOptions {
 const RETRYABLE_GRPC = new Set([1, 4, 8, 10, 11, 14, 15]);
 const RETRYABLE_HTTP = new Set([429, 502, 503, 504]);
 
-export function isRetryable(error: (Error & { code?: unknown }) | undefined): boolean {
+/**
+ * The receiver refused the request for its size: gRPC RESOURCE_EXHAUSTED with the size message of
+ * grpc-go and grpc-js ("Received message larger than max (5000000 vs. 4194304)"), or HTTP 413.
+ * Sending it again cannot succeed; its halves can.
+ */
+export function isTooLarge(error: (Error & { code?: unknown }) | undefined): boolean {
   if (!error) return false;
+  return error.code === 413 || (error.code === 8 && /larger than max/i.test(error.message));
+}
+
+export function isRetryable(error: (Error & { code?: unknown }) | undefined): boolean {
+  if (!error || isTooLarge(error)) return false;
   const code = error.code;
   if (typeof code === 'number') return RETRYABLE_GRPC.has(code) || RETRYABLE_HTTP.has(code);
   return typeof code === 'string' ? /^E(CONNREFUSED|CONNRESET|HOSTUNREACH|NETUNREACH|PIPE|TIMEDOUT|AI_AGAIN)$/.test(code) || code === 'ETIMEDOUT' : /timed out/.test(error.message);
@@ -36,6 +49,8 @@ export interface ExportQueueStats {
   droppedExportFailed: number;
   exportFailures: number;
   retries: number;
+  /** Requests the receiver refused for their size, sent again as two halves. */
+  splits: number;
 }
 
 export class ExportQueue<T> {
@@ -43,9 +58,11 @@ export class ExportQueue<T> {
   private timer: NodeJS.Timeout | undefined;
   private inFlight: Promise<void> | undefined;
   private closed = false;
-  readonly stats: ExportQueueStats = { queued: 0, exported: 0, droppedQueueFull: 0, droppedExportFailed: 0, exportFailures: 0, retries: 0 };
+  readonly stats: ExportQueueStats = { queued: 0, exported: 0, droppedQueueFull: 0, droppedExportFailed: 0, exportFailures: 0, retries: 0, splits: 0 };
   private flushDeadline = Infinity;
   lastError: Error | undefined;
+  /** Queued items that start an export at once: a full batch, or a full request when fewer fit. */
+  private trigger: number;
 
   private readonly exporter: BatchExporter<T>;
   private readonly opts: ExportQueueOptions;
@@ -53,6 +70,7 @@ export class ExportQueue<T> {
   constructor(exporter: BatchExporter<T>, opts: ExportQueueOptions) {
     this.exporter = exporter;
     this.opts = opts;
+    this.trigger = Math.min(opts.batchSize, Math.max(1, opts.fitItems?.() ?? Infinity));
   }
 
   /** False when the queue is full (or closed): the item is counted as dropped. */
@@ -63,7 +81,7 @@ export class ExportQueue<T> {
     }
     this.items.push(item);
     this.stats.queued = this.items.length;
-    if (this.items.length >= this.opts.batchSize) this.kick();
+    if (this.items.length >= this.trigger) this.kick();
     else if (!this.timer) this.timer = setTimeout(() => this.kick(), this.opts.delayMs).unref();
     return true;
   }
@@ -96,11 +114,13 @@ export class ExportQueue<T> {
   private kick(): void {
     if (this.timer) { clearTimeout(this.timer); this.timer = undefined; }
     if (this.inFlight || this.items.length === 0) return;
-    const batch = this.items.splice(0, this.opts.maxBatchSize);
+    const fit = Math.max(1, this.opts.fitItems?.() ?? Infinity);
+    this.trigger = Math.min(this.opts.batchSize, fit);
+    const batch = this.items.splice(0, Math.min(this.opts.maxBatchSize, fit));
     this.stats.queued = this.items.length;
     this.inFlight = this.send(batch).finally(() => {
       this.inFlight = undefined;
-      if (this.items.length >= this.opts.batchSize) this.kick();
+      if (this.items.length >= this.trigger) this.kick();
       else if (this.items.length && !this.timer) this.timer = setTimeout(() => this.kick(), this.opts.delayMs).unref();
     });
   }
@@ -116,6 +136,14 @@ export class ExportQueue<T> {
         return;
       }
       this.lastError = result.error;
+      if (batch.length > 1 && isTooLarge(result.error as never)) {
+        // Smaller than a receiver's limit is unknown; halves converge on it, each sent (and counted) on its own.
+        this.stats.splits++;
+        const half = batch.length >> 1;
+        await this.send(batch.slice(0, half));
+        await this.send(batch.slice(half));
+        return;
+      }
       const wait = Math.min(backoff * (0.5 + Math.random()), retry?.maxBackoffMs ?? 5000);
       const deadline = Math.min(giveUpAt, this.flushDeadline);
       if (!retry?.enabled || !isRetryable(result.error as never) || Date.now() + wait > deadline) {

@@ -245,6 +245,17 @@ function group(spans: ReadableSpan[]): Map<Resource, Map<InstrumentationScope, R
  */
 let bytesPerSpan = 320;
 
+/**
+ * Bytes one request stays under: gRPC servers refuse larger messages by default (grpc-go, and so the
+ * Collector's and Jaeger's OTLP receivers: 4 MiB, measured after decompression), with a margin.
+ */
+export const MAX_REQUEST_BYTES = 4_000_000;
+
+/** Spans one request can carry, from the bytes per span of the last request (10 % margin for spread). */
+export function spansPerRequest(): number {
+  return Math.max(1, Math.floor((MAX_REQUEST_BYTES * 0.9) / bytesPerSpan));
+}
+
 export function serializeSpans(spans: ReadableSpan[], w = new ProtobufWriter(Math.max(1024, Math.ceil(spans.length * bytesPerSpan * 1.05) + 512))): Uint8Array {
   for (const [resource, byScope] of group(spans)) {
     w.tag(1, WIRE_LEN);                                    // ExportTraceServiceRequest.resource_spans

@@ -27,17 +27,23 @@ export function resourceTransform(processors: ProcessorConfig[]): ((r: Resource)
   };
 }
 
-/** The `batch` processor's settings as export-queue options (defaults when absent). */
-export function queueOptions(processors: ProcessorConfig[], queueSize: number, timeoutMs: number, retry?: ExportQueueOptions['retry']): ExportQueueOptions {
+/** The batch processor's defaults, the Collector's: 8192 items or 200 ms (the config schema fills the same). */
+export const BATCH_DEFAULTS = { timeoutMs: 200, sendBatchSize: 8192 } as const;
+
+/** The `batch` processor's settings as export-queue options (defaults when absent; send_batch_max_size 0: no limit). */
+export function queueOptions(processors: ProcessorConfig[], queueSize: number, timeoutMs: number, retry?: ExportQueueOptions['retry'],
+  fitItems?: ExportQueueOptions['fitItems']): ExportQueueOptions {
   const batch = processors.find((p) => p.type === 'batch')?.settings as
     { timeoutMs?: number; sendBatchSize?: number; sendBatchMaxSize?: number } | undefined;
-  const batchSize = batch?.sendBatchSize || 512;
+  const batchSize = batch?.sendBatchSize || BATCH_DEFAULTS.sendBatchSize;
+  const maxSize = batch?.sendBatchMaxSize ?? batchSize;
   return {
     maxQueueSize: queueSize,
     batchSize,
-    maxBatchSize: Math.max(batch?.sendBatchMaxSize || 2048, batchSize),
-    delayMs: batch?.timeoutMs ?? 1000,
+    maxBatchSize: maxSize === 0 ? Infinity : Math.max(maxSize, batchSize),
+    delayMs: batch?.timeoutMs ?? BATCH_DEFAULTS.timeoutMs,
     exportTimeoutMs: timeoutMs,
     retry,
+    fitItems,
   };
 }

@@ -15,6 +15,7 @@ export const SELF_METRICS = {
   'kotel.exporter.dropped': { unit: '{item}', description: 'Items the exporter could not deliver, per reason (queue_full, export_failed).', kind: 'sum' },
   'kotel.exporter.failures': { unit: '{export}', description: 'Export calls that failed after the exporter\'s own retries.', kind: 'sum' },
   'kotel.exporter.retries': { unit: '{export}', description: 'Export attempts retried after a transient failure.', kind: 'sum' },
+  'kotel.exporter.splits': { unit: '{export}', description: 'Requests the receiver refused for their size, sent again as two halves.', kind: 'sum' },
   'kotel.exporter.queue.size': { unit: '{item}', description: 'Items waiting in the export queue.', kind: 'gauge' },
   'kotel.bpf.program.run_time': { unit: 's', description: 'Time the kernel spent in each BPF program (needs kernel.bpf_stats_enabled, which kotel turns on).', kind: 'sum', double: true },
   'kotel.bpf.program.runs': { unit: '{run}', description: 'Runs of each BPF program.', kind: 'sum' },

@@ -119,7 +119,7 @@ service:
       const defaults = load(minimal('otlp: {}'));
       assert.equal(defaults.exporters.otlp.endpoints.traces, 'http://localhost:4317');
       assert.equal(defaults.exporters.otlp.insecure, true);
-      assert.equal(defaults.exporters.otlp.queueSize, 2048);
+      assert.equal(defaults.exporters.otlp.queueSize, 32_768);
     });
 
     it('uses the defaults of telemetry and batch', () => {
@@ -127,6 +127,11 @@ service:
       assert.deepEqual(config.telemetry, { metricsIntervalMs: 60_000, logLevel: 'info', bpfRunTime: false });
       assert.deepEqual(config.selfResource, { 'service.name': 'kotel' });
       assert.deepEqual(config.processors, {}); // defined but unused
+      const used = load(minimal().replace('receivers:', 'processors:\n  batch:\n  batch/big: { send_batch_size: 20000 }\nreceivers:')
+        .replace(/(logs: \{ receivers: \[[^\]]*\])/, '$1, processors: [batch, batch/big]'));
+      // The Collector's defaults; a larger batch alone is valid (each request carries at most a batch).
+      assert.deepEqual(used.processors.batch.settings, { timeoutMs: 200, sendBatchSize: 8192 });
+      assert.deepEqual(used.processors['batch/big'].settings, { timeoutMs: 200, sendBatchSize: 20_000 });
     });
   });
 
