@@ -7,7 +7,6 @@ import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { AgentConfig, ExporterConfig, PipelineConfig } from './config/index.ts';
-import { DEFAULT_QUEUE_SIZE } from './config/exporter.ts';
 import { MonotonicClock } from './pipeline/clock.ts';
 import { Diagnostics } from './pipeline/diagnostics.ts';
 import { ExportQueue, type BatchExporter } from './pipeline/export-queue.ts';
@@ -125,7 +124,7 @@ export class Agent {
       for (const exporterId of p.exporters) {
         const cfg = this.config.exporters[exporterId];
         const queue = new ExportQueue<T>(exporterOf(cfg), queueOptions(
-          p.processors.map((id) => this.config.processors[id]), cfg.queueSize || DEFAULT_QUEUE_SIZE, cfg.timeoutMs || DEFAULT_TIMEOUT_MS, cfg.retry, fitItemsOf(cfg)));
+          p.processors.map((id) => this.config.processors[id]), cfg.queueSize, cfg.timeoutMs || DEFAULT_TIMEOUT_MS, cfg.retry, fitItemsOf(cfg)));
         out.push({ pipeline: p.id, exporterId, queue });
         this.selfTelemetry.addSource((observe) => {
           const attrs = { 'kotel.exporter': exporterId, 'kotel.signal': signal };

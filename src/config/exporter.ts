@@ -11,7 +11,7 @@ export const DEFAULT_GRPC_ENDPOINT = 'http://localhost:4317';
 export const DEFAULT_HTTP_ENDPOINT = 'http://localhost:4318';
 const DEFAULT_TIMEOUT_MS = 10_000;
 /** Items (spans, log records) an exporter queues: four default batches, ~0.6 s of 50k spans/s behind the one in flight. */
-export const DEFAULT_QUEUE_SIZE = 32_768;
+const DEFAULT_QUEUE_SIZE = 32_768;
 const DEFAULT_MAX_ELAPSED_MS = 300_000; // the Collector's default
 
 interface OtlpSettings {
@@ -41,7 +41,7 @@ export function consoleExporter(id: string, verbosity?: ExporterConfig['verbosit
     insecure: false,
     compression: 'none',
     timeoutMs: 0,
-    queueSize: 0,
+    queueSize: DEFAULT_QUEUE_SIZE,
     retry: { enabled: false, maxElapsedMs: 0 },
     ...(verbosity ? { verbosity } : {}),
   };

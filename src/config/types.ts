@@ -40,7 +40,7 @@ export interface ExporterConfig {
   keyFile?: string;
   compression: 'gzip' | 'none';
   timeoutMs: number;
-  /** 0 when the sending queue is disabled. */
+  /** Items queued for export; 0 when the sending queue is disabled (only the batch being sent is held). */
   queueSize: number;
   retry: { enabled: boolean; maxElapsedMs: number };
   /** Console/debug exporter only: how much to print. */

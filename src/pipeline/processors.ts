@@ -38,7 +38,7 @@ export function queueOptions(processors: ProcessorConfig[], queueSize: number, t
   const batchSize = batch?.sendBatchSize || BATCH_DEFAULTS.sendBatchSize;
   const maxSize = batch?.sendBatchMaxSize ?? batchSize;
   return {
-    maxQueueSize: queueSize,
+    maxQueueSize: queueSize || batchSize,   // a disabled sending queue holds the batch being assembled, no more
     batchSize,
     maxBatchSize: maxSize === 0 ? Infinity : Math.max(maxSize, batchSize),
     delayMs: batch?.timeoutMs ?? BATCH_DEFAULTS.timeoutMs,

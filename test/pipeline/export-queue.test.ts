@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { ExportQueue, isRetryable, type BatchExporter } from '../../src/pipeline/export-queue.ts';
+import { queueOptions } from '../../src/pipeline/processors.ts';
+import { load, minimal } from '../config/helpers.ts';
 
 class RecordingExporter implements BatchExporter<number> {
   batches: number[][] = [];
@@ -88,5 +90,17 @@ describe('pipeline: export queue', () => {
     const err = (code: unknown) => Object.assign(new Error('x'), { code });
     for (const c of [14, 4, 8, 429, 503, 'ECONNREFUSED']) assert.ok(isRetryable(err(c)), String(c));
     for (const c of [3, 16, 400, 401, 'EINVAL']) assert.ok(!isRetryable(err(c)), String(c));
+  });
+
+  it('a batch processor and a sending queue become queue options: the Collector\'s defaults, a disabled queue holds one batch', () => {
+    const batchOf = (yaml: string) => Object.values(load(minimal().replace('receivers:', `processors:\n  batch: ${yaml}\nreceivers:`)
+      .replace(/(logs: \{ receivers: \[[^\]]*\])/, '$1, processors: [batch]')).processors);
+    const shipped = queueOptions(batchOf('{}'), 32_768, 10_000);
+    assert.deepEqual([shipped.batchSize, shipped.maxBatchSize, shipped.delayMs, shipped.maxQueueSize], [8192, 8192, 200, 32_768]);
+    assert.equal(queueOptions(batchOf('{ send_batch_size: 100, send_batch_max_size: 0 }'), 32_768, 10_000).maxBatchSize, Infinity);
+    assert.equal(queueOptions(batchOf('{ send_batch_size: 100 }'), 0, 10_000).maxQueueSize, 100, 'sending_queue.enabled: false');
+    const otlp = load(minimal('otlp: { sending_queue: { enabled: false } }')).exporters.otlp;
+    assert.equal(otlp.queueSize, 0);
+    assert.equal(load(minimal()).exporters.console.queueSize, 32_768, 'the console exporter queues like the others');
   });
 });
