@@ -15,7 +15,7 @@ import { ProcessCache } from './pipeline/processes.ts';
 import { queueOptions, resourceTransform } from './pipeline/processors.ts';
 import { KOTEL_VERSION } from './pipeline/scope.ts';
 import { KernelSpan } from './pipeline/kernel-span.ts';
-import { spansPerRequest } from './pipeline/otlp-trace-serializer.ts';
+import { logRequests, spanRequests } from './pipeline/request-size.ts';
 import { SpanSampler } from './pipeline/sampler.ts';
 import { SelfTelemetry, processCacheSource } from './pipeline/self-telemetry.ts';
 import type { Receiver } from './receivers/receiver.ts';
@@ -109,11 +109,11 @@ export class Agent {
   }
 
   private buildLogQueues(): void {
-    this.logQueues.push(...this.buildQueues('logs', (cfg) => createExporters(cfg).logs()));
+    this.logQueues.push(...this.buildQueues('logs', (cfg) => createExporters(cfg).logs(), (cfg) => (cfg.protocol === 'console' ? undefined : logRequests.fitItems)));
   }
 
   private buildSpanQueues(): void {
-    this.spanQueues.push(...this.buildQueues('traces', (cfg) => createExporters(cfg).traces(), (cfg) => (cfg.protocol === 'console' ? undefined : spansPerRequest)));
+    this.spanQueues.push(...this.buildQueues('traces', (cfg) => createExporters(cfg).traces(), (cfg) => (cfg.protocol === 'console' ? undefined : spanRequests.fitItems)));
   }
 
   /** One bounded export queue per (pipeline, exporter) of `signal`, each with its own drop counters. */

@@ -1,20 +1,19 @@
 // Builds the official OpenTelemetry JS exporters for one configured exporter id.
 import { readFileSync } from 'node:fs';
 import { credentials, Metadata, type ChannelCredentials } from '@grpc/grpc-js';
-import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
 import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { OTLPLogExporter as HttpLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
 import { OTLPMetricExporter as HttpMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { ConsoleLogRecordExporter, type LogRecordExporter } from '@opentelemetry/sdk-logs';
+import { ConsoleLogRecordExporter, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import { ConsoleMetricExporter, type PushMetricExporter } from '@opentelemetry/sdk-metrics';
 import { ConsoleSpanExporter, type SpanExporter } from '@opentelemetry/sdk-trace';
 import { OTLPExporterBase } from '@opentelemetry/otlp-exporter-base';
 import { convertLegacyHttpOptions, createOtlpHttpExportDelegate } from '@opentelemetry/otlp-exporter-base/node-http';
 import { convertLegacyOtlpGrpcOptions, createOtlpGrpcExportDelegate } from '@opentelemetry/otlp-grpc-exporter-base';
-import { TraceExporterMetricsHelper } from '@opentelemetry/otlp-transformer';
+import { LogsExporterMetricsHelper, ProtobufLogsSerializer, TraceExporterMetricsHelper, type IExportLogsServiceResponse, type ISerializer } from '@opentelemetry/otlp-transformer';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { ExporterConfig, Signal } from '../config/index.ts';
 import { kotelTraceSerializer } from './otlp-trace-serializer.ts';
+import { logRequests } from './request-size.ts';
 
 export interface SignalExporters {
   logs(): LogRecordExporter;
@@ -54,6 +53,31 @@ export class HttpTraceExporter extends OTLPExporterBase<ReadableSpan[]> implemen
   constructor(options: ReturnType<typeof httpOptions>) {
     super(createOtlpHttpExportDelegate(convertLegacyHttpOptions(options, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
       kotelTraceSerializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
+  }
+}
+
+// The official log exporters (exporter-logs-otlp-grpc / -proto) are these delegates with the official
+// serializer; kotel's wrapper only notes the bytes per record, which cap the records of a request.
+const measuredLogSerializer: ISerializer<ReadableLogRecord[], IExportLogsServiceResponse> = {
+  serializeRequest(records) {
+    const bytes = ProtobufLogsSerializer.serializeRequest(records);
+    if (bytes) logRequests.observe(records.length, bytes.length);
+    return bytes;
+  },
+  deserializeResponse: (data) => ProtobufLogsSerializer.deserializeResponse(data),
+};
+
+export class GrpcLogExporter extends OTLPExporterBase<ReadableLogRecord[]> implements LogRecordExporter {
+  constructor(options: ReturnType<typeof grpcOptions>) {
+    super(createOtlpGrpcExportDelegate(convertLegacyOtlpGrpcOptions(options, 'LOGS'), measuredLogSerializer, 'otlp_grpc_log_exporter',
+      LogsExporterMetricsHelper, undefined, 'LogsExportService', '/opentelemetry.proto.collector.logs.v1.LogsService/Export'));
+  }
+}
+
+export class HttpLogExporter extends OTLPExporterBase<ReadableLogRecord[]> implements LogRecordExporter {
+  constructor(options: ReturnType<typeof httpOptions>) {
+    super(createOtlpHttpExportDelegate(convertLegacyHttpOptions(options, 'LOGS', 'v1/logs', { 'Content-Type': 'application/x-protobuf' }),
+      measuredLogSerializer, 'otlp_http_log_exporter', LogsExporterMetricsHelper, undefined));
   }
 }
 

@@ -10,6 +10,7 @@ import type { Resource } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { END, KernelSpan, PARENT_ID, SPAN_ID, START, TRACE_ID } from './kernel-span.ts';
 import { ProtobufWriter, WIRE_FIXED32, WIRE_FIXED64, WIRE_LEN, WIRE_VARINT } from './protobuf-writer.ts';
+import { spanRequests } from './request-size.ts';
 
 // Span.flags (trace.proto): W3C trace flags in the low byte, then "has is_remote" and "is_remote".
 const FLAGS_HAS_IS_REMOTE = 0x100;
@@ -239,24 +240,11 @@ function group(spans: ReadableSpan[]): Map<Resource, Map<InstrumentationScope, R
 }
 
 /**
- * Bytes per span of the last request: the next writer starts at about the size it will need. Each
- * doubling of a multi-megabyte array is external memory V8 answers with full collections, which
- * cost the agent more than the encoding under a steady span load.
+ * The writer starts at about the size the request will need (bytes per span of the last request): each
+ * doubling of a multi-megabyte array is external memory V8 answers with full collections, which cost the
+ * agent more than the encoding under a steady span load. The same figure caps the spans of a request.
  */
-let bytesPerSpan = 320;
-
-/**
- * Bytes one request stays under: gRPC servers refuse larger messages by default (grpc-go, and so the
- * Collector's and Jaeger's OTLP receivers: 4 MiB, measured after decompression), with a margin.
- */
-export const MAX_REQUEST_BYTES = 4_000_000;
-
-/** Spans one request can carry, from the bytes per span of the last request (10 % margin for spread). */
-export function spansPerRequest(): number {
-  return Math.max(1, Math.floor((MAX_REQUEST_BYTES * 0.9) / bytesPerSpan));
-}
-
-export function serializeSpans(spans: ReadableSpan[], w = new ProtobufWriter(Math.max(1024, Math.ceil(spans.length * bytesPerSpan * 1.05) + 512))): Uint8Array {
+export function serializeSpans(spans: ReadableSpan[], w = new ProtobufWriter(Math.max(1024, Math.ceil(spans.length * spanRequests.bytesPerItem * 1.05) + 512))): Uint8Array {
   for (const [resource, byScope] of group(spans)) {
     w.tag(1, WIRE_LEN);                                    // ExportTraceServiceRequest.resource_spans
     const rs = w.begin(4);
@@ -279,7 +267,7 @@ export function serializeSpans(spans: ReadableSpan[], w = new ProtobufWriter(Mat
     if (resource.schemaUrl) { w.tag(3, WIRE_LEN); w.string(resource.schemaUrl); }
     w.end(rs, 4);
   }
-  if (spans.length >= 64) bytesPerSpan = Math.min(4096, Math.max(64, w.pos / spans.length));
+  spanRequests.observe(spans.length, w.pos);
   return w.finish();
 }
 

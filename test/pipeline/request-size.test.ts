@@ -1,6 +1,6 @@
 // Requests stay under what the receiving end accepts: a batch the receiver refuses for its size is sent
-// again as halves (never retried whole, never dropped), and the trace exporters' queues cap the spans of
-// one request by the encoded size of the previous one.
+// again as halves (never retried whole, never dropped), and the span and log exporters' queues cap the
+// items of one request by the encoded size of the previous one.
 import assert from 'node:assert/strict';
 import { SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
@@ -8,7 +8,9 @@ import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { ExportQueue, isRetryable, isTooLarge, type BatchExporter } from '../../src/pipeline/export-queue.ts';
 import { createExporters } from '../../src/pipeline/exporters.ts';
-import { MAX_REQUEST_BYTES, serializeSpans, spansPerRequest } from '../../src/pipeline/otlp-trace-serializer.ts';
+import { serializeSpans } from '../../src/pipeline/otlp-trace-serializer.ts';
+import { logRequests, MAX_REQUEST_BYTES, spanRequests } from '../../src/pipeline/request-size.ts';
+import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ExporterConfig } from '../../src/config/index.ts';
 import { OtlpReceiver } from '../support/otlp-receiver.ts';
 
@@ -44,6 +46,14 @@ function span(i: number): ReadableSpan {
     status: { code: SpanStatusCode.UNSET }, attributes: { 'url.path': `/items/${i}`, pad: 'x'.repeat(400) },
     links: [], events: [], ended: true, resource, instrumentationScope: { name: 'kotel/test' },
     droppedAttributesCount: 0, droppedEventsCount: 0, droppedLinksCount: 0,
+  };
+}
+
+function logRecord(i: number): ReadableLogRecord {
+  return {
+    hrTime: [1_700_000_000, i], hrTimeObserved: [1_700_000_000, i], severityText: 'WARN', severityNumber: 13,
+    body: `openat("/srv/data/${i}") failed: EACCES ${'x'.repeat(300)}`, resource, instrumentationScope: { name: 'kotel/test' },
+    attributes: { 'linux.syscall.name': 'openat', 'file.path': `/srv/data/${i}` }, droppedAttributesCount: 0,
   };
 }
 
@@ -104,7 +114,7 @@ describe('pipeline: requests under the receiver\'s size limit', () => {
   it('the trace serializer\'s capacity follows the encoded size of the last request', () => {
     serializeSpans(Array.from({ length: 100 }, (_, i) => span(i)));
     const perSpan = serializeSpans(Array.from({ length: 100 }, (_, i) => span(i))).length / 100;
-    const fit = spansPerRequest();
+    const fit = spanRequests.fitItems();
     assert.ok(fit * perSpan <= MAX_REQUEST_BYTES && fit * perSpan > MAX_REQUEST_BYTES * 0.8, `${fit} spans of ${perSpan} bytes`);
   });
 
@@ -126,4 +136,23 @@ describe('pipeline: requests under the receiver\'s size limit', () => {
       }
     });
   }
+
+  it('over real OTLP gRPC, log records too: all delivered once under a 64 KiB limit, and their size caps the next requests', async () => {
+    const rx = await OtlpReceiver.start({ maxMessageBytes: 64 << 10 });
+    logRequests.bytesPerItem = 10_000;   // a value only a measurement replaces
+    try {
+      const q = new ExportQueue(createExporters(exporterConfig('grpc', rx)).logs(), { ...opts, batchSize: 1000, maxBatchSize: 1000 });
+      for (let i = 0; i < 1000; i++) q.push(logRecord(i));
+      await q.flush(30_000);
+      await q.shutdown();
+      const got = rx.logs().map((l) => l.attributes['file.path']);
+      assert.equal(new Set(got).size, 1000);
+      assert.equal(got.length, 1000);
+      assert.ok(q.stats.splits >= 1, `~400 KB in 64 KiB requests needs splits, saw ${q.stats.splits}`);
+      assert.ok(logRequests.bytesPerItem > 300 && logRequests.bytesPerItem < 1000, `${logRequests.bytesPerItem} bytes per record`);
+      assert.ok(logRequests.fitItems() * logRequests.bytesPerItem <= MAX_REQUEST_BYTES);
+    } finally {
+      await rx.stop();
+    }
+  });
 });
