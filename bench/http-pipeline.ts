@@ -6,10 +6,11 @@
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { credentials, Metadata } from '@grpc/grpc-js';
+import { credentials } from '@grpc/grpc-js';
 import { cpuSecondsPrecise, fmt, table, machine } from './lib.ts';
 import { ExportQueue } from '../src/pipeline/export-queue.ts';
-import { GrpcTraceExporter } from '../src/pipeline/exporters.ts';
+import { createExporters } from '../src/pipeline/exporters.ts';
+import { exporterConfig, grpcEndpoints } from '../test/support/exporter-config.ts';
 import { MonotonicClock } from '../src/pipeline/clock.ts';
 import { SpanSlab } from '../src/pipeline/kernel-span.ts';
 import { HttpRecord } from '../src/receivers/http/decode.ts';
@@ -34,7 +35,7 @@ const endpoint = sink.endpoint;
 const received = async () => (await sink.counts()).total;
 const exporter = official
   ? new OTLPTraceExporter({ url: endpoint, credentials: credentials.createInsecure() })
-  : new GrpcTraceExporter({ url: endpoint, credentials: credentials.createInsecure(), metadata: new Metadata(), compression: undefined as never, timeoutMillis: 30_000 });
+  : createExporters(exporterConfig('grpc', grpcEndpoints(endpoint))).traces();
 const queue = new ExportQueue<ReadableSpan>(exporter, { maxQueueSize: total, batchSize: batch, maxBatchSize: batch, delayMs: 50, exportTimeoutMs: 30_000 });
 const resource = resourceFromAttributes({ 'service.name': 'nginx', 'process.pid': 1234 });
 const opts = { templater: new PathTemplater(), captureQuery: false, captureUserAgent: false, heads: new HeadCache() };

@@ -39,25 +39,10 @@ function grpcOptions(cfg: ExporterConfig, signal: Signal, url: string) {
   };
 }
 
-// The official trace exporters (OTLPTraceExporter of exporter-trace-otlp-grpc / -proto) are these
-// delegates with the generic serializer; kotel's serializer writes the same messages several times
-// faster from its kernel spans. Everything else (transport, retries, TLS, compression, headers) is theirs.
-export class GrpcTraceExporter extends OTLPExporterBase<ReadableSpan[]> implements SpanExporter {
-  constructor(options: ReturnType<typeof grpcOptions>) {
-    super(createOtlpGrpcExportDelegate(convertLegacyOtlpGrpcOptions(options, 'TRACES'), kotelTraceSerializer, 'otlp_grpc_span_exporter',
-      TraceExporterMetricsHelper, undefined, 'TraceExportService', '/opentelemetry.proto.collector.trace.v1.TraceService/Export'));
-  }
-}
-
-export class HttpTraceExporter extends OTLPExporterBase<ReadableSpan[]> implements SpanExporter {
-  constructor(options: ReturnType<typeof httpOptions>) {
-    super(createOtlpHttpExportDelegate(convertLegacyHttpOptions(options, 'TRACES', 'v1/traces', { 'Content-Type': 'application/x-protobuf' }),
-      kotelTraceSerializer, 'otlp_http_span_exporter', TraceExporterMetricsHelper, undefined));
-  }
-}
-
-// The official log exporters (exporter-logs-otlp-grpc / -proto) are these delegates with the official
-// serializer; kotel's wrapper only notes the bytes per record, which cap the records of a request.
+// The official log and trace exporters (exporter-{logs,trace}-otlp-grpc / -proto) are these delegates with
+// the official serializers. Spans get kotel's serializer, which writes the same messages several times faster
+// from its kernel spans; log records the official one, wrapped to note the bytes per record that cap the
+// records of a request. Everything else (transport, TLS, compression, headers) is theirs.
 const measuredLogSerializer: ISerializer<ReadableLogRecord[], IExportLogsServiceResponse> = {
   serializeRequest(records) {
     const bytes = ProtobufLogsSerializer.serializeRequest(records);
@@ -67,18 +52,27 @@ const measuredLogSerializer: ISerializer<ReadableLogRecord[], IExportLogsService
   deserializeResponse: (data) => ProtobufLogsSerializer.deserializeResponse(data),
 };
 
-export class GrpcLogExporter extends OTLPExporterBase<ReadableLogRecord[]> implements LogRecordExporter {
-  constructor(options: ReturnType<typeof grpcOptions>) {
-    super(createOtlpGrpcExportDelegate(convertLegacyOtlpGrpcOptions(options, 'LOGS'), measuredLogSerializer, 'otlp_grpc_log_exporter',
-      LogsExporterMetricsHelper, undefined, 'LogsExportService', '/opentelemetry.proto.collector.logs.v1.LogsService/Export'));
-  }
-}
+const OTLP_SIGNALS = {
+  traces: {
+    name: 'TRACES', path: 'v1/traces', serializer: kotelTraceSerializer, helper: TraceExporterMetricsHelper, component: 'span',
+    grpcService: 'TraceExportService', grpcMethod: '/opentelemetry.proto.collector.trace.v1.TraceService/Export',
+  },
+  logs: {
+    name: 'LOGS', path: 'v1/logs', serializer: measuredLogSerializer, helper: LogsExporterMetricsHelper, component: 'log',
+    grpcService: 'LogsExportService', grpcMethod: '/opentelemetry.proto.collector.logs.v1.LogsService/Export',
+  },
+} as const;
 
-export class HttpLogExporter extends OTLPExporterBase<ReadableLogRecord[]> implements LogRecordExporter {
-  constructor(options: ReturnType<typeof httpOptions>) {
-    super(createOtlpHttpExportDelegate(convertLegacyHttpOptions(options, 'LOGS', 'v1/logs', { 'Content-Type': 'application/x-protobuf' }),
-      measuredLogSerializer, 'otlp_http_log_exporter', LogsExporterMetricsHelper, undefined));
-  }
+function otlpExporter<T>(cfg: ExporterConfig, signal: keyof typeof OTLP_SIGNALS): OTLPExporterBase<T> {
+  const s = OTLP_SIGNALS[signal];
+  // One table for both signals: the serializer and metrics helper are typed per signal, T by the caller.
+  const serializer = s.serializer as unknown as ISerializer<never, unknown>, helper = s.helper as never;
+  const url = cfg.endpoints[signal];
+  return new OTLPExporterBase<T>(cfg.protocol === 'grpc'
+    ? createOtlpGrpcExportDelegate(convertLegacyOtlpGrpcOptions(grpcOptions(cfg, signal, url), s.name), serializer,
+      `otlp_grpc_${s.component}_exporter`, helper, undefined, s.grpcService, s.grpcMethod)
+    : createOtlpHttpExportDelegate(convertLegacyHttpOptions(httpOptions(cfg, signal, url), s.name, s.path, { 'Content-Type': 'application/x-protobuf' }),
+      serializer, `otlp_http_${s.component}_exporter`, helper, undefined));
 }
 
 function httpOptions(cfg: ExporterConfig, signal: Signal, url: string) {
@@ -89,15 +83,15 @@ export function createExporters(cfg: ExporterConfig): SignalExporters {
   switch (cfg.protocol) {
     case 'grpc':
       return {
-        logs: () => new GrpcLogExporter(grpcOptions(cfg, 'logs', cfg.endpoints.logs)),
+        logs: () => otlpExporter<ReadableLogRecord[]>(cfg, 'logs'),
         metrics: () => new GrpcMetricExporter(grpcOptions(cfg, 'metrics', cfg.endpoints.metrics)),
-        traces: () => new GrpcTraceExporter(grpcOptions(cfg, 'traces', cfg.endpoints.traces)),
+        traces: () => otlpExporter<ReadableSpan[]>(cfg, 'traces'),
       };
     case 'http/protobuf':
       return {
-        logs: () => new HttpLogExporter(httpOptions(cfg, 'logs', cfg.endpoints.logs)),
+        logs: () => otlpExporter<ReadableLogRecord[]>(cfg, 'logs'),
         metrics: () => new HttpMetricExporter(httpOptions(cfg, 'metrics', cfg.endpoints.metrics)),
-        traces: () => new HttpTraceExporter(httpOptions(cfg, 'traces', cfg.endpoints.traces)),
+        traces: () => otlpExporter<ReadableSpan[]>(cfg, 'traces'),
       };
     case 'console':
       return {

@@ -11,8 +11,8 @@ import { createExporters } from '../../src/pipeline/exporters.ts';
 import { serializeSpans } from '../../src/pipeline/otlp-trace-serializer.ts';
 import { logRequests, MAX_REQUEST_BYTES, spanRequests } from '../../src/pipeline/request-size.ts';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import type { ExporterConfig } from '../../src/config/index.ts';
 import { OtlpReceiver } from '../support/otlp-receiver.ts';
+import { exporterConfig, grpcEndpoints } from '../support/exporter-config.ts';
 
 /** Refuses a request of more than `limit` items the way grpc-go does, records the ones it takes. */
 class LimitedExporter implements BatchExporter<number> {
@@ -57,15 +57,8 @@ function logRecord(i: number): ReadableLogRecord {
   };
 }
 
-function exporterConfig(protocol: 'grpc' | 'http/protobuf', rx: OtlpReceiver): ExporterConfig {
-  const endpoints = protocol === 'grpc'
-    ? { logs: rx.grpcEndpoint, metrics: rx.grpcEndpoint, traces: rx.grpcEndpoint }
-    : { ...rx.httpUrls };
-  return {
-    id: protocol, type: protocol === 'grpc' ? 'otlp' : 'otlphttp', protocol, endpoints, headers: {},
-    signalHeaders: { logs: {}, metrics: {}, traces: {} }, insecure: true, compression: 'none', timeoutMs: 5000,
-    queueSize: 10_000, retry: { enabled: true, maxElapsedMs: 60_000 },
-  };
+function exporterConfigFor(protocol: 'grpc' | 'http/protobuf', rx: OtlpReceiver) {
+  return exporterConfig(protocol, protocol === 'grpc' ? grpcEndpoints(rx.grpcEndpoint) : { ...rx.httpUrls });
 }
 
 describe('pipeline: requests under the receiver\'s size limit', () => {
@@ -122,7 +115,7 @@ describe('pipeline: requests under the receiver\'s size limit', () => {
     it(`over real OTLP ${protocol}: a receiver that takes at most 64 KiB gets all 1500 spans of one batch, each once`, async () => {
       const rx = await OtlpReceiver.start({ maxMessageBytes: 64 << 10 });
       try {
-        const q = new ExportQueue(createExporters(exporterConfig(protocol, rx)).traces(), { ...opts, batchSize: 1500, maxBatchSize: 1500 });
+        const q = new ExportQueue(createExporters(exporterConfigFor(protocol, rx)).traces(), { ...opts, batchSize: 1500, maxBatchSize: 1500 });
         for (let i = 0; i < 1500; i++) q.push(span(i));
         await q.flush(30_000);
         await q.shutdown();
@@ -141,7 +134,7 @@ describe('pipeline: requests under the receiver\'s size limit', () => {
     const rx = await OtlpReceiver.start({ maxMessageBytes: 64 << 10 });
     logRequests.bytesPerItem = 10_000;   // a value only a measurement replaces
     try {
-      const q = new ExportQueue(createExporters(exporterConfig('grpc', rx)).logs(), { ...opts, batchSize: 1000, maxBatchSize: 1000 });
+      const q = new ExportQueue(createExporters(exporterConfigFor('grpc', rx)).logs(), { ...opts, batchSize: 1000, maxBatchSize: 1000 });
       for (let i = 0; i < 1000; i++) q.push(logRecord(i));
       await q.flush(30_000);
       await q.shutdown();
