@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parse as parseYaml, parseDocument, visit, type Document, type Node } from 'yaml';
 import { readOtlpEnv, readSdkEnv } from './env.ts';
 import { DEFAULT_SAMPLER, type SamplerConfig, type SamplerName } from '../pipeline/sampler.ts';
+import { BATCH_DEFAULTS } from '../pipeline/processors.ts';
 import { ConfigError, suggestion, type ConfigIssue } from './errors.ts';
 import { buildExporter } from './exporter.ts';
 import { exporterSchemas, processorSchemas, topLevelSchema, validateAgainst, type PathSegment, type SchemaProblem } from './schema.ts';
@@ -13,6 +14,7 @@ import {
   SIGNALS,
   type AgentConfig,
   type BatchSettings,
+  type ExporterConfig,
   type LogLevel,
   type PipelineConfig,
   type ProcessorConfig,
@@ -107,6 +109,7 @@ class Loader {
     if (Object.keys(asRecord(data.exporters)).some((id) => /^otlp(http)?(\/|$)/.test(id))) this.issues.push(...otlpIssues);
 
     const pipelines = this.pipelines(asRecord(service.pipelines), data);
+    this.warnSmallQueues(pipelines, processors, exporters);
     const sdkEnv = readSdkEnv(this.env, this.issues);
     const telemetry = asRecord(service.telemetry);
     const interval = asRecord(telemetry.metrics).interval;
@@ -134,6 +137,21 @@ class Loader {
       traces: { sampler: samplerConfig(asRecord(service.traces), sdkEnv.tracesSampler) },
       warnings: this.warnings,
     };
+  }
+
+  /** A sending queue smaller than the pipeline's batch never fills a batch: worth a warning, not a refusal. */
+  private warnSmallQueues(pipelines: PipelineConfig[], processors: Record<string, ProcessorConfig>, exporters: Record<string, ExporterConfig>): void {
+    for (const p of pipelines) {
+      if (p.signal === 'metrics') continue;   // metrics are exported per collection, not queued
+      const batchId = p.processors.find((id) => processors[id]?.type === 'batch');
+      const batchSize = (batchId ? (processors[batchId].settings as { sendBatchSize?: number }).sendBatchSize : undefined) ?? BATCH_DEFAULTS.sendBatchSize;
+      for (const id of p.exporters) {
+        const queue = exporters[id]?.queueSize ?? 0;
+        if (queue > 0 && queue < batchSize) {
+          this.warnings.push(`exporter "${id}" in pipeline "${p.id}": sending_queue.queue_size ${queue} is smaller than the batch of ${batchSize} items${batchId ? ` (processor "${batchId}")` : ' (the default)'}: requests leave only at the batch timeout and items beyond the queue are dropped (counted); raise queue_size or lower send_batch_size`);
+        }
+      }
+    }
   }
 
   /** `{ a: ${X} }` is a YAML error: `{` cannot start a plain value inside flow braces. Say so. */

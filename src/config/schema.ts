@@ -5,6 +5,7 @@ import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { DURATION_HINT, parseDuration } from './duration.ts';
 import { SAMPLER_NAMES } from '../pipeline/sampler.ts';
 import { suggestion } from './errors.ts';
+import { BATCH_DEFAULTS } from '../pipeline/processors.ts';
 
 export type PathSegment = string | number;
 
@@ -241,8 +242,8 @@ export const processorSchemas: Record<string, object> = {
     additionalProperties: false,
     properties: {
       // The Collector's defaults; requests also stay under the receiver's size limit (see export-queue.ts).
-      timeout: { duration: { minMs: 1 }, default: '200ms' },
-      send_batch_size: { type: 'integer', minimum: 1, default: 8192 },
+      timeout: { duration: { minMs: 1 }, default: `${BATCH_DEFAULTS.timeoutMs}ms` },
+      send_batch_size: { type: 'integer', minimum: 1, default: BATCH_DEFAULTS.sendBatchSize },
       send_batch_max_size: { type: 'integer', minimum: 0 }, // absent: send_batch_size; 0: no limit
     },
   },

@@ -109,7 +109,16 @@ service:
     it('leaves out (with a warning) components no pipeline uses', () => {
       const config = load(text);
       assert.equal(config.exporters['console/unused'], undefined);
-      assert.deepEqual(config.warnings, ['exporter "console/unused" is defined but no pipeline uses it; it will not be started']);
+      assert.ok(config.warnings.includes('exporter "console/unused" is defined but no pipeline uses it; it will not be started'), config.warnings.join('\n'));
+    });
+
+    it('warns when a sending queue cannot hold the pipeline\'s batch, naming the exporter, the pipeline and the fix', () => {
+      const config = load(text);   // otlp: queue_size 100; logs batch 100 items, traces/http the default 8192
+      assert.deepEqual(config.warnings.filter((w) => w.includes('queue_size')), [
+        'exporter "otlp" in pipeline "traces/http": sending_queue.queue_size 100 is smaller than the batch of 8192 items (the default): requests leave only at the batch timeout and items beyond the queue are dropped (counted); raise queue_size or lower send_batch_size',
+      ]);
+      const disabled = load(minimal('otlp: { sending_queue: { enabled: false } }'));
+      assert.deepEqual(disabled.warnings, [], 'a disabled queue holds one batch by design');
     });
 
     it('gives a bare host:port TLS unless tls.insecure says otherwise', () => {
