@@ -14,11 +14,17 @@ commands:
   version  print the version`;
 
 function readConfig(path: string | undefined): AgentConfig {
-  if (path) return loadConfig({ path, env: process.env, receiverTypes: receiverTypes() });
+  if (path) return warned(loadConfig({ path, env: process.env, receiverTypes: receiverTypes() }));
   // The embedded default enables every receiver that can run here.
   const base = defaultConfig({ env: process.env, receiverTypes: receiverTypes(), availableReceivers: RECEIVERS.map((r) => r.type) });
   const runnable = receiverChecks(base).filter((r) => r.ok).map((r) => base.receivers[r.id].type);
-  return defaultConfig({ env: process.env, receiverTypes: receiverTypes(), availableReceivers: runnable.length ? runnable : RECEIVERS.map((r) => r.type) });
+  return warned(defaultConfig({ env: process.env, receiverTypes: receiverTypes(), availableReceivers: runnable.length ? runnable : RECEIVERS.map((r) => r.type) }));
+}
+
+/** A valid config can still say something is off (an unused component, a queue smaller than its batch). */
+function warned(config: AgentConfig): AgentConfig {
+  for (const w of config.warnings) process.stderr.write(`kotel warn: config ${config.source}: ${w}\n`);
+  return config;
 }
 
 async function run(configPath: string | undefined): Promise<number> {

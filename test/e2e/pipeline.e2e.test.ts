@@ -131,6 +131,14 @@ describe('e2e: command line', function () {
     assert.doesNotMatch(err.stderr, /\n\s+at /, 'no stack trace');
   });
 
+  it('runs a config it has warnings about, and prints them first', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kotel-cfg-'));
+    const file = join(dir, 'small-queue.yaml');
+    writeFileSync(file, otlpConfig('http://127.0.0.1:4317').replace('tls: { insecure: true }', 'tls: { insecure: true }\n    sending_queue: { queue_size: 8 }'));
+    const out = await run(process.execPath, [KOTEL, 'check', '--config', file]).then((r) => r, (e) => e as { stderr: string });
+    assert.match(out.stderr, new RegExp(`^kotel warn: config ${file}: exporter "otlp" in pipeline "logs": sending_queue.queue_size 8 is smaller than the batch of \\d+ items.*raise queue_size or lower send_batch_size$`, 'm'));
+  });
+
   it('refuses a heap headroom that is not a whole number of MiB, naming the variable', async () => {
     const err = await run(process.execPath, [KOTEL, 'run'], { env: { ...process.env, KOTEL_HEAP_HEADROOM_MB: '64MB' } })
       .then(() => undefined, (e) => e as { code: number; stderr: string });
