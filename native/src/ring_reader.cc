@@ -5,6 +5,7 @@
 // delivered nothing at all (measured: 0 records/s, all lost to a full ring).
 #include <string.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -134,6 +135,7 @@ class RingReader : public Napi::ObjectWrap<RingReader> {
   uint32_t maxQueued_ = 64;
   size_t maxBatchBytes_ = 1 << 20;
   Batch* cur_ = nullptr;  // worker thread only
+  size_t lastLen_ = 0;     // worker thread only: bytes of the last batch sent
 
   static void EnvTeardown(void* arg) { static_cast<RingReader*>(arg)->Stop(true); }
 
@@ -183,7 +185,9 @@ class RingReader : public Napi::ObjectWrap<RingReader> {
     if (cur_ && cur_->count > 0 && cur_->len + rec > maxBatchBytes_) Flush();
     if (!cur_) cur_ = new Batch();
     if (cur_->len + rec > cur_->cap) {
-      size_t cap = cur_->cap ? cur_->cap * 2 : 64 * 1024;
+      // A new batch starts at about what the last one needed: growing by doubling copied every
+      // record once more (realloc) for a batch of a few hundred KB.
+      size_t cap = cur_->cap ? cur_->cap * 2 : std::max<size_t>(64 * 1024, lastLen_ + lastLen_ / 4);
       if (cap > maxBatchBytes_) cap = maxBatchBytes_;
       if (cap < cur_->len + rec) cap = cur_->len + rec;  // one record larger than a batch
       uint8_t* p = (uint8_t*)realloc(cur_->data, cap);
@@ -216,6 +220,7 @@ class RingReader : public Napi::ObjectWrap<RingReader> {
       }
     }
     if (sent) {
+      lastLen_ = cur_->len;
       cur_ = nullptr;
       return;
     }
