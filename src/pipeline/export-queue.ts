@@ -15,7 +15,7 @@ export interface ExportQueueOptions {
   maxBatchSize: number;
   delayMs: number;
   exportTimeoutMs: number;
-  /** Items one request can hold, from the exporter's encoding (traces: the last request's bytes per span). */
+  /** Items one request can hold, from the exporter's encoding (the bytes per item of its last request: request-size.ts). */
   fitItems?: () => number;
   retry?: { enabled: boolean; maxElapsedMs: number; initialBackoffMs?: number; maxBackoffMs?: number };
 }
