@@ -562,6 +562,20 @@ static __always_inline void thread_enter(__u32 tid, __u8 *trace_id, __u8 *span_i
 	__builtin_memcpy(th->span_id, span_id, 8);
 }
 
+/* A head is kept as HTTP_HEAD_MAX bytes ended by a zero where it is shorter (user space stops there). */
+static __always_inline void terminate_head(char *head, __u16 len)
+{
+	if (len < HTTP_HEAD_MAX)
+		head[len & (HTTP_HEAD_MAX - 1)] = 0;
+}
+
+/* The head at the start of the scratch window, as aligned words. */
+static __always_inline void copy_window_head(char *dst, struct http_scratch *s, __u16 len)
+{
+	__builtin_memcpy(dst, __builtin_assume_aligned(s->buf, 8), HTTP_HEAD_MAX);
+	terminate_head(dst, len);
+}
+
 /* Sends the oldest waiting request with the current response, and pops it. `head`: the scratch
  * window when it holds the response head (the exchange ends in the call that carried it: no copy
  * into the connection first), else NULL. Global: verified once. */
@@ -605,9 +619,7 @@ __noinline int emit_g(struct http_conn *c, struct http_scratch *head, __u64 end_
 	__builtin_memcpy(ev->comm, c->comm, sizeof(ev->comm));
 	__builtin_memcpy(ev->req_head, p->head, HTTP_HEAD_MAX);
 	if (c->resp_state && head) {
-		__builtin_memcpy(ev->resp_head, __builtin_assume_aligned(head->buf, 8), HTTP_HEAD_MAX);
-		if (c->resp_head_len < HTTP_HEAD_MAX)
-			ev->resp_head[c->resp_head_len & (HTTP_HEAD_MAX - 1)] = 0;
+		copy_window_head(ev->resp_head, head, c->resp_head_len);
 	} else if (c->resp_state)
 		__builtin_memcpy(ev->resp_head, c->resp_head, HTTP_HEAD_MAX);
 	else
@@ -659,12 +671,12 @@ __noinline int on_request(struct http_conn *c, struct http_scratch *s, __u32 seg
 	p->head_len = n - start < hs ? n - start : hs;
 	if (seg + 1 < s->nseg && end > start && end - start < p->head_len)
 		p->head_len = end - start;
-	if (start == 0)   /* the common case, as aligned words (a pipelined head may start anywhere) */
-		__builtin_memcpy(p->head, __builtin_assume_aligned(s->buf, 8), HTTP_HEAD_MAX);
-	else
+	if (start == 0) {   /* the common case (a pipelined head may start anywhere) */
+		copy_window_head(p->head, s, p->head_len);
+	} else {
 		__builtin_memcpy(p->head, &s->buf[start], HTTP_HEAD_MAX);
-	if (p->head_len < HTTP_HEAD_MAX)
-		p->head[p->head_len & (HTTP_HEAD_MAX - 1)] = 0;
+		terminate_head(p->head, p->head_len);
+	}
 	__builtin_memset(p->parent_id, 0, 8);
 
 	if (c->role == HTTP_ROLE_SERVER) {
@@ -768,9 +780,7 @@ static __always_inline void on_response_data(struct http_conn *c, struct http_sc
 		}
 keep_head:
 		/* the body follows in later calls: the head waits in the connection */
-		__builtin_memcpy(c->resp_head, __builtin_assume_aligned(s->buf, 8), HTTP_HEAD_MAX);
-		if (c->resp_head_len < HTTP_HEAD_MAX)
-			c->resp_head[c->resp_head_len & (HTTP_HEAD_MAX - 1)] = 0;
+		copy_window_head(c->resp_head, s, c->resp_head_len);
 		return;
 	}
 	/* body bytes */
