@@ -547,13 +547,25 @@ class BpfObject : public Napi::ObjectWrap<BpfObject> {
     bpf_program* p = AttachableProg(env, "attachUprobeMulti", info[0], &name);
     if (!p) return env.Undefined();
     std::string op = "attach:" + name;
-    Napi::Object opts = info[1].As<Napi::Object>();
-    std::string path = opts.Get("binaryPath").As<Napi::String>().Utf8Value();
-    Napi::Array offs = opts.Get("offsets").As<Napi::Array>();
+    Napi::Object opts = info[1].IsObject() ? info[1].As<Napi::Object>() : Napi::Object::New(env);
+    Napi::Value bin = opts.Get("binaryPath"), offv = opts.Get("offsets"), typev = opts.Get("attachType");
+    if (!bin.IsString() || !offv.IsArray() || !typev.IsNumber()) {
+      ThrowPlain(env, op, "attachUprobeMulti(prog, opts): opts needs binaryPath (string), offsets (array), attachType (number)", EINVAL);
+      return env.Undefined();
+    }
+    std::string path = bin.As<Napi::String>().Utf8Value();
+    Napi::Array offs = offv.As<Napi::Array>();
     bool ret = opts.Get("retprobe").ToBoolean();
-    uint32_t attachType = opts.Get("attachType").As<Napi::Number>().Uint32Value();
+    uint32_t attachType = typev.As<Napi::Number>().Uint32Value();
     std::vector<uint64_t> offsets;
-    for (uint32_t i = 0; i < offs.Length(); i++) offsets.push_back(static_cast<uint64_t>(offs.Get(i).As<Napi::Number>().Int64Value()));
+    for (uint32_t i = 0; i < offs.Length(); i++) {
+      Napi::Value o = offs.Get(i);
+      if (!o.IsNumber()) {
+        ThrowPlain(env, op, "attachUprobeMulti: offsets must be numbers", EINVAL);
+        return env.Undefined();
+      }
+      offsets.push_back(static_cast<uint64_t>(o.As<Napi::Number>().Int64Value()));
+    }
     if (offsets.empty()) {
       ThrowPlain(env, op, "attachUprobeMulti: no offsets", EINVAL);
       return env.Undefined();

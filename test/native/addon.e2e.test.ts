@@ -164,6 +164,24 @@ describe('native addon on the real kernel', function () {
     }
   });
 
+  it('refuses malformed uprobe_multi options natively, naming what it needs', () => {
+    // Bypass the wrapper's checks: the addon validates its arguments itself (no crash on a bad cast).
+    const obj = new BpfObject(objPath);
+    const native = new (obj.binding.BpfObject)(objPath);
+    try {
+      native.load();
+      for (const opts of [undefined, { binaryPath: 1, offsets: [1], attachType: 0 }, { binaryPath: '/bin/true', offsets: ['x'], attachType: 0 }]) {
+        expectBpfError(() => native.attachUprobeMulti('handle_getppid', opts as never), (e) => {
+          assert.equal(e.code, 'EINVAL');
+          assert.match(e.message, /attachUprobeMulti/);
+        });
+      }
+    } finally {
+      native.close();
+      obj.close();
+    }
+  });
+
   describe('counting N getppid calls of one process', () => {
     const N = 3000;
     let child: Child;
