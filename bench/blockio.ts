@@ -4,6 +4,8 @@
 //   node bench/blockio.ts [rounds=5] [seconds=5] [engines=psync,io_uring,libaio]
 // KOTEL_BENCH_PREV_ROOT=/path/to/another/checkout (built) adds that agent to every round, alternated
 // with this one, so a change is compared with its predecessor under the same load.
+// KOTEL_BENCH_BARE=1 adds an agent whose BPF programs all return at their first instruction
+// (bench/bare-hooks.ts): the floor that the hooks alone cost on this machine.
 // KOTEL_BENCH_TARGET=disk reads a file on the root filesystem's disk (virtio here) instead of the
 // default loop device over tmpfs (the fastest device, so the worst case for per-I/O overhead).
 import { execFileSync } from 'node:child_process';
@@ -14,6 +16,7 @@ import { blockioReceiver } from '../src/receivers/blockio/blockio.ts';
 import { iouringReceiver } from '../src/receivers/iouring/iouring.ts';
 import { MonotonicClock } from '../src/pipeline/clock.ts';
 import { ProcessCache } from '../src/pipeline/processes.ts';
+import { buildBareHooks } from './bare-hooks.ts';
 
 const rounds = Number(process.argv[2] ?? 5);
 const seconds = Number(process.argv[3] ?? 5);
@@ -49,7 +52,13 @@ const fioArgs = (engine: string) => ['--name=bench', `--filename=${loop.path}`, 
   '--size=256M', '--time_based', `--runtime=${seconds}`, '--norandommap', '--randrepeat=0'];
 
 const rows: Array<Array<string | number>> = [];
-const agents = prevRoot ? ['agent', 'prev'] : ['agent'];
+// Each agent of a round: its label and the environment that makes it.
+const AGENTS: Record<string, { label: string; env: Record<string, string> }> = {
+  agent: { label: 'this', env: {} },
+  ...(prevRoot ? { prev: { label: 'previous', env: { KOTEL_AGENT_ROOT: prevRoot } } } : {}),
+  ...(process.env.KOTEL_BENCH_BARE === '1' ? { bare: { label: 'bare programs (floor)', env: { KOTEL_BPF_DIR: buildBareHooks() } } } : {}),
+};
+const agents = Object.keys(AGENTS);
 for (const engine of Object.keys(ENGINES).filter((e) => !only || only.includes(e))) {
   const base: number[] = [];
   const per = Object.fromEntries(agents.map((k) => [k, { iops: [] as number[], ratios: [] as number[], cpu: [] as number[], bpfNs: [] as number[] }]));
@@ -60,7 +69,7 @@ for (const engine of Object.keys(ENGINES).filter((e) => !only || only.includes(e
     const got: Record<string, number> = {};
     for (const which of order) {
       if (which === 'base') { got.base = fio(fioArgs(engine)).readIops; base.push(got.base); continue; }
-      const agent = await startAgent(config(rx.grpcEndpoint), which === 'prev' ? { KOTEL_AGENT_ROOT: prevRoot! } : {});
+      const agent = await startAgent(config(rx.grpcEndpoint), AGENTS[which].env);
       await sleep(500);
       const pid = agent.child.pid!;
       const progs0 = bpfProgsOf(pid);
@@ -85,7 +94,7 @@ for (const engine of Object.keys(ENGINES).filter((e) => !only || only.includes(e
   }
   for (const k of agents) {
     const p = per[k];
-    rows.push([`${engine}${prevRoot ? ` (${k === 'prev' ? 'previous' : 'this'})` : ''}`, fmt(median(base)), fmt(median(p.iops)), median(p.ratios).toFixed(3),
+    rows.push([`${engine}${agents.length > 1 ? ` (${AGENTS[k].label})` : ''}`, fmt(median(base)), fmt(median(p.iops)), median(p.ratios).toFixed(3),
       `${Math.min(...p.ratios).toFixed(3)}–${Math.max(...p.ratios).toFixed(3)}`, fmt(median(p.bpfNs)), median(p.cpu).toFixed(2)]);
   }
 }

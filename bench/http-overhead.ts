@@ -23,11 +23,14 @@
 //   KOTEL_BENCH_HTTP="; client: false": sets of extra http receiver settings (the empty set: both sides,
 //   every port), crossed with the above. Completeness stays nginx's server spans / requests (SINK=otelcol
 //   counts all spans ÷ 2, so it reads 0.5 with client: false).
+//   KOTEL_BENCH_BARE=1: one more agent in every round whose BPF programs all return at their first
+//   instruction (bench/bare-hooks.ts): the floor that the hooks alone cost on this machine.
 import { execFileSync } from 'node:child_process';
 import { OtlpReceiver, startAgent, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, sleep, machine, parseWrk } from './lib.ts';
 import { startNginx } from '../test/e2e/http-fixtures/helpers.ts';
 import { startSink } from './http-fixtures/sink-process.ts';
 import { startOtelcolSink } from './http-fixtures/otelcol-sink.ts';
+import { buildBareHooks } from './bare-hooks.ts';
 
 const rounds = Number(process.argv[2] ?? 5);
 const seconds = Number(process.argv[3] ?? 5);
@@ -47,10 +50,14 @@ const FLAGS = (process.env.KOTEL_BENCH_AGENT_FLAGS ?? '').split(';').map((f) => 
 const EXPORTERS = (process.env.KOTEL_BENCH_SPAN_EXPORTERS ?? 'otlp').split(',');
 const SELECTIONS = (process.env.KOTEL_BENCH_HTTP ?? '').split(';').map((s) => s.trim());
 const BATCHES = (process.env.KOTEL_BENCH_BATCH ?? '{}').split(';').map((s) => s.trim());
-const VARIANTS = HOOKS.flatMap((hooks) => SELECTIONS.flatMap((http) => BATCHES.flatMap((batch) => FLAGS.flatMap((flags) => EXPORTERS.map((exporter) => ({
+interface Variant { hooks: string; http: string; batch: string; flags: string; exporter: string; label: string; bare?: boolean }
+const VARIANTS: Variant[] = HOOKS.flatMap((hooks) => SELECTIONS.flatMap((http) => BATCHES.flatMap((batch) => FLAGS.flatMap((flags) => EXPORTERS.map((exporter) => ({
   hooks, http, batch, flags, exporter,
   label: [hooks, http, BATCHES.length > 1 && `batch ${batch}`, flags && `agent ${flags}`, exporter !== 'otlp' && `spans via ${exporter}`].filter(Boolean).join(', '),
 }))))));
+if (process.env.KOTEL_BENCH_BARE === '1') {
+  VARIANTS.push({ hooks: 'auto', http: '', batch: '{}', flags: `KOTEL_BPF_DIR=${buildBareHooks()}`, exporter: 'otlp', label: 'auto, bare programs (floor)', bare: true });
+}
 // KOTEL_BENCH_QUEUE=items: the span exporter's sending queue (default: the shipped default).
 const QUEUE = process.env.KOTEL_BENCH_QUEUE;
 // Spans go to a collector on the same host, as deploy/ configures it: no compression (COMPRESSION=gzip to compare).
@@ -105,7 +112,9 @@ function agentEnv(flags: string): Record<string, string> {
   return node ? { ...env, NODE_OPTIONS: node } : env;
 }
 
-async function withAgent(hooks: string, http: string, batch: string, flags: string, exporter: string, baseRps: number): Promise<Run> {
+async function withAgent({ hooks, http, batch, flags, exporter, bare }: Variant, baseRps: number): Promise<Run> {
+  // Bare programs report nothing: no span to wait for.
+  const spansExpected = mode === 'traces' && samplerArg === undefined && !bare;
   const endpoint = exporter === 'otlphttp' ? sink?.httpEndpoint : spansEndpoint;
   if (!endpoint) throw new Error(`no ${exporter} endpoint for spans (SINK=decode takes OTLP/gRPC only)`);
   const agent = await startAgent(config(rx.grpcEndpoint, endpoint, hooks, http, batch, exporter), agentEnv(flags));
@@ -116,7 +125,7 @@ async function withAgent(hooks: string, http: string, batch: string, flags: stri
     wrk(url, WARMUP_S);
     const warmRequests = nginx.accessLog().length - logAtWarmup;
     const until = Date.now() + 30_000;
-    while (mode === 'traces' && samplerArg === undefined && (await nginxSpans()) - spansAtWarmup < warmRequests && Date.now() < until) await sleep(100);
+    while (spansExpected && (await nginxSpans()) - spansAtWarmup < warmRequests && Date.now() < until) await sleep(100);
     await sleep(300);
   }
   const pid = agent.child.pid!;
@@ -132,7 +141,7 @@ async function withAgent(hooks: string, http: string, batch: string, flags: stri
   const served = nginx.accessLog().length - logBefore;
   const ns = progs1.reduce((n, p) => n + (p.run_time_ns ?? 0), 0) - progs0.reduce((n, p) => n + (p.run_time_ns ?? 0), 0);
   const count = progs1.reduce((n, p) => n + (p.run_cnt ?? 0), 0) - progs0.reduce((n, p) => n + (p.run_cnt ?? 0), 0);
-  const deadline = Date.now() + (mode === 'traces' ? 60_000 : 0);
+  const deadline = Date.now() + (mode === 'traces' && !bare ? 60_000 : 0);
   let got = 0;
   while (Date.now() < deadline) {
     got = (await nginxSpans()) - spansBefore;
@@ -159,8 +168,9 @@ wrk(url); // warm-up
 for (let r = 0; r < rounds; r++) {
   base.push(wrk(url));
   const order = VARIANTS.map((_, i) => VARIANTS[(i + r) % VARIANTS.length]);   // rotate: no variant always runs first
-  for (const { hooks, http, batch, flags, exporter, label } of order) {
-    const run = await withAgent(hooks, http, batch, flags, exporter, base[r].rps);
+  for (const variant of order) {
+    const run = await withAgent(variant, base[r].rps);
+    const label = variant.label;
     runs.get(label)!.push(run);
     console.error(`round ${r + 1}: base ${fmt(base[r].rps)} req/s, hooks ${label} ${fmt(run.rps)} req/s (ratio ${fmt(run.ratio, 3)}), ${fmt(run.nsPerReq)} BPF ns/req, spans/served ${fmt(run.completeness, 4)}, agent ${fmt(run.agentUsPerReq, 2)} µs CPU/req, sink ${fmt(run.sinkUsPerReq, 2)} µs CPU/req`);
   }
