@@ -5,7 +5,8 @@
 // so "bare / baseline" bounds from above what any program on those hooks can reach on this machine,
 // and "agent / bare" is the part kotel's programs and user space take.
 // The `clock` kind reads the clock once per run and keeps it (a volatile stack store): the least a
-// program that times anything does on each hook.
+// program that times anything does on each hook. The `discard` kind keeps the programs whole and
+// discards every ring-buffer record they reserve: the kernel side alone, with nothing for user space.
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -18,15 +19,28 @@ const SECTION = 'SEC\\("(?:tp_btf|raw_tp|raw_tracepoint|tracepoint|uprobe|uretpr
 const BLOCK = new RegExp(`(${SECTION}[^\\n]*\\n\\{\\n)`, 'g');
 const ONE_LINE = new RegExp(`(${SECTION}[^\\n{]*\\{) return [^\\n]*\\}`, 'g');
 
-export type BareKind = 'empty' | 'clock';
-const BODY: Record<BareKind, string> = {
+export type BareKind = 'empty' | 'clock' | 'discard';
+const BODY: Record<Exclude<BareKind, 'discard'>, string> = {
   empty: 'return 0;',
   clock: '{ volatile __u64 t = bpf_ktime_get_ns(); (void)t; } return 0;',
 };
 
+/** KOTEL_BENCH_BARE's value as a kind: unset is none, 1 is empty. */
+export function bareKindOf(value: string | undefined): BareKind | undefined {
+  if (value === undefined || value === '' || value === '0') return undefined;
+  if (value === '1') return 'empty';
+  if (value === 'empty' || value === 'clock' || value === 'discard') return value;
+  throw new Error(`KOTEL_BENCH_BARE=${value}: use 1 (or empty), clock or discard`);
+}
+
 /** One receiver's source with every program's body cut to BODY[kind]; `programs` counts the SEC(...)s it found. */
 export function bareSource(text: string, kind: BareKind): { text: string; rewritten: number; programs: number } {
   const programs = (text.match(/^SEC\("(?:tp_btf|raw_tp|raw_tracepoint|tracepoint|uprobe|uretprobe)/gm) ?? []).length;
+  if (kind === 'discard') {
+    // Same arguments, same reservation; the record is dropped instead of published.
+    const out = text.replaceAll('bpf_ringbuf_submit(', 'bpf_ringbuf_discard(');
+    return { text: out, rewritten: out.includes('bpf_ringbuf_submit') ? 0 : programs, programs };
+  }
   let rewritten = 0;
   const out = text
     .replace(BLOCK, (head) => { rewritten++; return `${head}\t${BODY[kind]}\n`; })

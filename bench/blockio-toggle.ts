@@ -5,7 +5,8 @@
 // exporter is not part of it (~0.7 % of one core at one export per second, see bench/blockio.ts).
 //   node bench/blockio-toggle.ts [windows=31] [window_ms=1000] [engines=io_uring,libaio,psync]
 //   KOTEL_BENCH_BARE=1: the same with every program returning at once (bench/bare-hooks.ts): the floor;
-//   KOTEL_BENCH_BARE=clock: every program reads the clock once and returns (the least a timing program does).
+//   KOTEL_BENCH_BARE=clock: every program reads the clock once and returns (the least a timing program does);
+//   KOTEL_BENCH_BARE=discard: whole programs, their ring-buffer records discarded (the kernel side alone).
 //   KOTEL_BENCH_NULL=1: nothing switched (an A/A run): how far from 1.000 the method itself reads.
 //   KOTEL_BENCH_RECEIVERS=iouring: load (and switch) only these receivers (default blockio,iouring).
 //   KOTEL_BENCH_TARGET=disk: a file on the root filesystem's disk (virtio here) instead of the loop device
@@ -13,7 +14,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
-import { buildBareHooks } from './bare-hooks.ts';
+import { bareKindOf, buildBareHooks } from './bare-hooks.ts';
 import { alternate, summary, toggleTargetOf } from './toggle.ts';
 import { fmt, machine, backgroundLoad, table, median } from './lib.ts';
 import { loopDevice } from '../test/e2e/blockio-fio.ts';
@@ -21,7 +22,7 @@ import { loopDevice } from '../test/e2e/blockio-fio.ts';
 const windows = Number(process.argv[2] ?? 31);
 const windowMs = Number(process.argv[3] ?? 1000);
 const engines = (process.argv[4] ?? 'io_uring,libaio,psync').split(',');
-const bare = process.env.KOTEL_BENCH_BARE === '1' ? 'empty' : process.env.KOTEL_BENCH_BARE === 'clock' ? 'clock' : undefined;
+const bare = bareKindOf(process.env.KOTEL_BENCH_BARE);
 const chosen = (process.env.KOTEL_BENCH_RECEIVERS ?? 'blockio,iouring').split(',');
 // The objects directory is read when the loader is first imported: choose it before that.
 if (bare) process.env.KOTEL_BPF_DIR = buildBareHooks(bare);

@@ -5,20 +5,21 @@
 // (decode, templating, histograms) are all in it; the exporter (one metrics export per interval) is not.
 //   node bench/http-toggle.ts [windows=31] [window_ms=1000]
 //   KOTEL_BENCH_BARE=1: every program returning at once (bench/bare-hooks.ts): the floor;
-//   KOTEL_BENCH_BARE=clock: every program reads the clock once and returns.
+//   KOTEL_BENCH_BARE=clock: every program reads the clock once and returns;
+//   KOTEL_BENCH_BARE=discard: whole programs, their records discarded (the kernel side without the ring reader and JavaScript).
 //   KOTEL_BENCH_NULL=1: nothing switched (an A/A run): how far from 1.000 the method itself reads.
 //   KOTEL_BENCH_HTTP='{"client":false}': receiver settings (JSON).
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildBareHooks } from './bare-hooks.ts';
+import { bareKindOf, buildBareHooks } from './bare-hooks.ts';
 import { alternate, summary, toggleTargetOf } from './toggle.ts';
 import { fmt, machine, backgroundLoad, table, median, sleep } from './lib.ts';
 import { startNginx } from '../test/e2e/http-fixtures/helpers.ts';
 
 const windows = Number(process.argv[2] ?? 31);
 const windowMs = Number(process.argv[3] ?? 1000);
-const bare = process.env.KOTEL_BENCH_BARE === '1' ? 'empty' : process.env.KOTEL_BENCH_BARE === 'clock' ? 'clock' : undefined;
+const bare = bareKindOf(process.env.KOTEL_BENCH_BARE);
 const settings = JSON.parse(process.env.KOTEL_BENCH_HTTP ?? '{}') as Record<string, unknown>;
 if (bare) process.env.KOTEL_BPF_DIR = buildBareHooks(bare);   // read when the loader is first imported
 const { httpReceiver } = await import('../src/receivers/http/http.ts');

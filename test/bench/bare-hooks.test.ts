@@ -24,6 +24,13 @@ describe('bench: bare hooks', () => {
     assert.match(text, /int y\(struct pt_regs \*ctx\) \{ \{ volatile __u64 t = bpf_ktime_get_ns\(\); \(void\)t; \} return 0; \}/);
   });
 
+  it('discard keeps the bodies and drops every record', () => {
+    const src = 'SEC("tp_btf/x")\nint BPF_PROG(x)\n{\n\tev = bpf_ringbuf_reserve(&events, 8, 0);\n\tbpf_ringbuf_submit(ev, BPF_RB_NO_WAKEUP);\n\treturn 0;\n}\n';
+    const { text, rewritten, programs } = bareSource(src, 'discard');
+    assert.equal(rewritten, programs);
+    assert.match(text, /bpf_ringbuf_reserve\(&events, 8, 0\);\n\tbpf_ringbuf_discard\(ev, BPF_RB_NO_WAKEUP\);/);
+  });
+
   it('counts a program written in another shape as not rewritten', () => {
     const { rewritten, programs } = bareSource('SEC("tp_btf/x")\nint BPF_PROG(x) {\n\treturn work();\n}\n', 'empty');
     assert.equal(programs, 1);
