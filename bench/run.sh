@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PWD/node_modules/.bin:$PATH"
 benches=("$@")
-[ ${#benches[@]} -gt 0 ] || benches=(syscalls-storm syscalls-hook-cost ring-delivery idle http-overhead http-pipeline tcp-churn blockio)
+[ ${#benches[@]} -gt 0 ] || benches=(syscalls-storm syscalls-hook-cost ring-delivery idle http-overhead http-toggle http-pipeline tcp-churn blockio blockio-toggle)
 for b in "${benches[@]}"; do
   echo
   echo "================ bench/$b.ts ================"
