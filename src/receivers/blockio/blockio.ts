@@ -35,6 +35,8 @@ const TP = (kind: HookVariant['kind'], queue: boolean): HookVariant => {
   return { kind, programs, tracepoint: 'block/block_rq_issue' };
 };
 export const blockioVariants = (queue: boolean): HookVariant[] => [TP('tp_btf', queue), TP('raw_tp', queue), TP('tracepoint', queue)];
+/** Programs no variant names without queue_time: never loaded then (libbpf loads what is not switched off). */
+const INSERT_PROGRAMS = ['block_rq_insert_btf', 'block_rq_insert_raw', 'block_rq_insert_tp'];
 const SCOPE = receiverScope('blockio');
 const NS = 1e9;
 
@@ -98,6 +100,7 @@ class BlockioReceiver implements Receiver {
       receiver: this.id,
       object: OBJECT,
       variants: blockioVariants(s.queue_time),
+      skipPrograms: s.queue_time ? [] : INSERT_PROGRAMS,
       force: s.hook === 'auto' ? undefined : s.hook,
       globals: {
         sub_bits: u32(this.layout.subBits), min_exp: u32(this.layout.minExp), nbounds: u32(this.layout.nbounds),
