@@ -25,6 +25,13 @@ const BODY: Record<Exclude<BareKind, 'discard'>, string> = {
   clock: '{ volatile __u64 t = bpf_ktime_get_ns(); (void)t; } return 0;',
 };
 
+/** What each kind runs, as the benchmarks print it. */
+export const BARE_LABEL: Record<BareKind, string> = {
+  empty: 'empty programs (the floor of the hooks)',
+  clock: 'programs that read the clock once',
+  discard: 'whole programs, records discarded in the kernel',
+};
+
 /** KOTEL_BENCH_BARE's value as a kind: unset is none, 1 is empty. */
 export function bareKindOf(value: string | undefined): BareKind | undefined {
   if (value === undefined || value === '' || value === '0') return undefined;

@@ -14,7 +14,7 @@
 import { execFileSync, spawn } from 'node:child_process';
 import { readFileSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
-import { bareKindOf, buildBareHooks } from './bare-hooks.ts';
+import { BARE_LABEL, bareKindOf, buildBareHooks } from './bare-hooks.ts';
 import { alternate, summary, toggleTargetOf } from './toggle.ts';
 import { fmt, machine, backgroundLoad, table, median } from './lib.ts';
 import { loopDevice } from '../test/e2e/blockio-fio.ts';
@@ -35,7 +35,7 @@ const ENGINE_ARGS: Record<string, string[]> = {
   psync: ['--ioengine=psync'], io_uring: ['--ioengine=io_uring', '--iodepth=16'], libaio: ['--ioengine=libaio', '--iodepth=16'],
 };
 
-console.log(`# blockio / iouring overhead, programs switched on and off within one fio run${bare ? ` — BARE programs (${bare}: floor)` : ''}\n\n${machine()}\n${await backgroundLoad()}`);
+console.log(`# blockio / iouring overhead, programs switched on and off within one fio run${bare ? ` — ${BARE_LABEL[bare]}` : ''}\n\n${machine()}\n${await backgroundLoad()}`);
 const onDisk = process.env.KOTEL_BENCH_TARGET === 'disk';
 const DISK_FILE = '/var/tmp/kotel-blockio-toggle.img';
 console.log(`receivers ${chosen.join(', ')}; ${windows} windows of ${windowMs} ms, 4k randread, direct I/O, ${onDisk ? 'a file on the root filesystem (virtio disk)' : 'loop device over a tmpfs file (merges off)'}`);
@@ -70,7 +70,7 @@ for (const engine of engines) {
   rows.push([engine, fmt(median(res.off)), fmt(median(res.on)), fmt(s.median, 3), `${fmt(s.q1, 3)}–${fmt(s.q3, 3)}`,
     `${fmt(Math.min(...res.ratios), 3)}–${fmt(Math.max(...res.ratios), 3)}`, res.ratios.length]);
 }
-table(`IOPS with the programs ${bare ? `(bare, ${bare}) ` : ''}attached / detached, per "on" window against its two neighbours`,
+table(`IOPS with the programs ${bare ? `(${BARE_LABEL[bare]}) ` : ''}attached / detached, per "on" window against its two neighbours`,
   ['engine', 'IOPS off (median)', 'IOPS on (median)', 'ratio (median)', 'interquartile', 'range', 'on windows'], rows);
 for (const r of receivers) await r.shutdown();
 target.detach();

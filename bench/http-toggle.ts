@@ -12,7 +12,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { bareKindOf, buildBareHooks } from './bare-hooks.ts';
+import { BARE_LABEL, bareKindOf, buildBareHooks } from './bare-hooks.ts';
 import { alternate, summary, toggleTargetOf } from './toggle.ts';
 import { fmt, machine, backgroundLoad, table, median, sleep } from './lib.ts';
 import { startNginx } from '../test/e2e/http-fixtures/helpers.ts';
@@ -26,7 +26,7 @@ const { httpReceiver } = await import('../src/receivers/http/http.ts');
 const { MonotonicClock } = await import('../src/pipeline/clock.ts');
 const { ProcessCache } = await import('../src/pipeline/processes.ts');
 
-console.log(`# http overhead, programs switched on and off within one wrk run${bare ? ` — BARE programs (${bare}: floor)` : ''}\n\n${machine()}\n${await backgroundLoad()}`);
+console.log(`# http overhead, programs switched on and off within one wrk run${bare ? ` — ${BARE_LABEL[bare]}` : ''}\n\n${machine()}\n${await backgroundLoad()}`);
 console.log(`${windows} windows of ${windowMs} ms; nginx 1 KB file, wrk -t1 -c16; receiver settings ${JSON.stringify(settings)}`);
 const nginx = await startNginx();
 const url = `http://127.0.0.1:${nginx.port}/1k.txt`;
@@ -51,7 +51,7 @@ const res = await alternate({
 wrk.kill('SIGINT');
 await exited;
 const s = summary(res.ratios);
-table(`requests/s with the programs ${bare ? `(bare, ${bare}) ` : ''}attached / detached, per "on" window against its two neighbours`,
+table(`requests/s with the programs ${bare ? `(${BARE_LABEL[bare]}) ` : ''}attached / detached, per "on" window against its two neighbours`,
   ['', 'req/s off (median)', 'req/s on (median)', 'ratio (median)', 'interquartile', 'range', 'on windows', 'exchanges recorded'],
   [['nginx 1 KB', fmt(median(res.off)), fmt(median(res.on)), fmt(s.median, 3), `${fmt(s.q1, 3)}–${fmt(s.q3, 3)}`,
     `${fmt(Math.min(...res.ratios), 3)}–${fmt(Math.max(...res.ratios), 3)}`, res.ratios.length, (receiver as unknown as { exchanges: number }).exchanges]]);
