@@ -6,9 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { fio, loopDevice } from '../test/e2e/blockio-fio.ts';
 import { blockioReceiver } from '../src/receivers/blockio/blockio.ts';
 import { iouringReceiver } from '../src/receivers/iouring/iouring.ts';
-import { MonotonicClock } from '../src/pipeline/clock.ts';
-import { ProcessCache } from '../src/pipeline/processes.ts';
-import { bpfProgsOf, fmt, table } from './lib.ts';
+import { bpfProgsOf, fmt, inProcessContext, table } from './lib.ts';
 
 const seconds = Number(process.argv[2] ?? 4);
 const engines = (process.argv[3] ?? 'io_uring,libaio').split(',');
@@ -18,10 +16,7 @@ const ENGINE_ARGS: Record<string, string[]> = {
 
 const loop = loopDevice(512);
 execFileSync('dd', ['if=/dev/zero', `of=${loop.path}`, 'bs=1M', 'count=256', 'oflag=direct', 'status=none']);
-const receivers = [blockioReceiver, iouringReceiver].map((f) => (f as typeof blockioReceiver).create({
-  id: f.type, settings: {} as never, processes: new ProcessCache(), clock: new MonotonicClock(), bpfRunTimeStats: true,
-  selfTelemetry: { addSource() {} } as never, diag: { info() {}, warn() {} } as never, metricsIntervalMs: 1000,
-} as never));
+const receivers = [blockioReceiver, iouringReceiver].map((f) => (f as typeof blockioReceiver).create(inProcessContext(f.type, { bpfRunTimeStats: true })));
 for (const r of receivers) await r.start();
 for (const engine of engines) {
   const before = new Map(bpfProgsOf(process.pid).map((p) => [p.id, p]));

@@ -16,7 +16,8 @@ import { readFileSync, rmSync } from 'node:fs';
 import { basename } from 'node:path';
 import { BARE_LABEL, bareKindOf, buildBareHooks } from './bare-hooks.ts';
 import { alternate, summary, toggleTargetOf } from './toggle.ts';
-import { fmt, machine, backgroundLoad, table, median } from './lib.ts';
+import { fmt, machine, backgroundLoad, table, median, inProcessContext } from './lib.ts';
+import { MonotonicClock } from '../src/pipeline/clock.ts';
 import { loopDevice } from '../test/e2e/blockio-fio.ts';
 
 const windows = Number(process.argv[2] ?? 31);
@@ -28,8 +29,6 @@ const chosen = (process.env.KOTEL_BENCH_RECEIVERS ?? 'blockio,iouring').split(',
 if (bare) process.env.KOTEL_BPF_DIR = buildBareHooks(bare);
 const { blockioReceiver } = await import('../src/receivers/blockio/blockio.ts');
 const { iouringReceiver } = await import('../src/receivers/iouring/iouring.ts');
-const { MonotonicClock } = await import('../src/pipeline/clock.ts');
-const { ProcessCache } = await import('../src/pipeline/processes.ts');
 
 const ENGINE_ARGS: Record<string, string[]> = {
   psync: ['--ioengine=psync'], io_uring: ['--ioengine=io_uring', '--iodepth=16'], libaio: ['--ioengine=libaio', '--iodepth=16'],
@@ -45,10 +44,8 @@ const target = onDisk
   : loopDevice(512);
 execFileSync('dd', ['if=/dev/zero', `of=${target.path}`, 'bs=1M', 'count=256', 'oflag=direct', 'status=none']);
 const clock = new MonotonicClock();
-const receivers = [blockioReceiver, iouringReceiver].filter((f) => chosen.includes(f.type)).map((f) => (f as typeof blockioReceiver).create({
-  id: f.type, settings: {} as never, processes: new ProcessCache(), clock,
-  selfTelemetry: { addSource() {} } as never, diag: { info() {}, warn() {} } as never, metricsIntervalMs: 1000,
-} as never));
+const receivers = [blockioReceiver, iouringReceiver].filter((f) => chosen.includes(f.type))
+  .map((f) => (f as typeof blockioReceiver).create(inProcessContext(f.type, { clock })));
 for (const r of receivers) await r.start();
 const targets = process.env.KOTEL_BENCH_NULL === '1' ? [] : receivers.map(toggleTargetOf);
 /** Reads the device completed (its block stat file, first field). */

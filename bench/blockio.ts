@@ -5,23 +5,23 @@
 // KOTEL_BENCH_PREV_ROOT=/path/to/another/checkout (built) adds that agent to every round, alternated
 // with this one, so a change is compared with its predecessor under the same load.
 // KOTEL_BENCH_BARE=1 adds an agent whose BPF programs all return at their first instruction
-// (bench/bare-hooks.ts): the floor that the hooks alone cost on this machine.
+// (bench/bare-hooks.ts): the floor that the hooks alone cost on this machine (=clock, =discard: see there).
 // KOTEL_BENCH_TARGET=disk reads a file on the root filesystem's disk (virtio here) instead of the
 // default loop device over tmpfs (the fastest device, so the worst case for per-I/O overhead).
 import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
-import { startAgent, OtlpReceiver, bpfMapsOf, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, backgroundLoad, machine, sleep } from './lib.ts';
+import { startAgent, OtlpReceiver, bpfMapsOf, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, backgroundLoad, machine, sleep, inProcessContext } from './lib.ts';
 import { fio, loopDevice } from '../test/e2e/blockio-fio.ts';
 import { blockioReceiver } from '../src/receivers/blockio/blockio.ts';
 import { iouringReceiver } from '../src/receivers/iouring/iouring.ts';
 import { MonotonicClock } from '../src/pipeline/clock.ts';
-import { ProcessCache } from '../src/pipeline/processes.ts';
-import { buildBareHooks } from './bare-hooks.ts';
+import { BARE_LABEL, bareKindOf, buildBareHooks } from './bare-hooks.ts';
 
 const rounds = Number(process.argv[2] ?? 5);
 const seconds = Number(process.argv[3] ?? 5);
 const only = process.argv[4]?.split(',');
 const prevRoot = process.env.KOTEL_BENCH_PREV_ROOT;
+const bare = bareKindOf(process.env.KOTEL_BENCH_BARE);
 
 function config(endpoint: string): string {
   return `receivers:
@@ -56,7 +56,7 @@ const rows: Array<Array<string | number>> = [];
 const AGENTS: Record<string, { label: string; env: Record<string, string> }> = {
   agent: { label: 'this', env: {} },
   ...(prevRoot ? { prev: { label: 'previous', env: { KOTEL_AGENT_ROOT: prevRoot } } } : {}),
-  ...(process.env.KOTEL_BENCH_BARE === '1' ? { bare: { label: 'bare programs (floor)', env: { KOTEL_BPF_DIR: buildBareHooks() } } } : {}),
+  ...(bare ? { bare: { label: BARE_LABEL[bare], env: { KOTEL_BPF_DIR: buildBareHooks(bare) } } } : {}),
 };
 const agents = Object.keys(AGENTS);
 for (const engine of Object.keys(ENGINES).filter((e) => !only || only.includes(e))) {
@@ -101,13 +101,9 @@ for (const engine of Object.keys(ENGINES).filter((e) => !only || only.includes(e
 table('fio 4k random reads: IOPS without / with the agent (medians)', ['engine', 'IOPS base', 'IOPS agent', 'ratio', 'ratio range', 'BPF ns/IO', 'agent CPU % of a core'], rows);
 
 // Cost of one collection with populated maps, in-process (the agent does this once per export interval).
-const ctx = (factory: typeof blockioReceiver | typeof iouringReceiver) => ({
-  id: factory.type, settings: {} as never, processes: new ProcessCache(), clock: new MonotonicClock(),
-  selfTelemetry: { addSource() {} } as never, diag: { info() {}, warn() {} } as never, metricsIntervalMs: 1000,
-});
 const collectRows: Array<Array<string | number>> = [];
 for (const factory of [blockioReceiver, iouringReceiver]) {
-  const rcv = (factory as typeof blockioReceiver).create(ctx(factory) as never);
+  const rcv = (factory as typeof blockioReceiver).create(inProcessContext(factory.type));
   await rcv.start();
   fio(['--name=fill', `--filename=${loop.path}`, '--ioengine=io_uring', '--direct=1', '--rw=randrw', '--bs=4k', '--size=64M', '--number_ios=20000', '--thread']);
   const n = 200;

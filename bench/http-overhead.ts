@@ -24,13 +24,13 @@
 //   every port), crossed with the above. Completeness stays nginx's server spans / requests (SINK=otelcol
 //   counts all spans ÷ 2, so it reads 0.5 with client: false).
 //   KOTEL_BENCH_BARE=1: one more agent in every round whose BPF programs all return at their first
-//   instruction (bench/bare-hooks.ts): the floor that the hooks alone cost on this machine.
+//   instruction (bench/bare-hooks.ts): the floor that the hooks alone cost on this machine (=clock, =discard: see there).
 import { execFileSync } from 'node:child_process';
 import { OtlpReceiver, startAgent, bpfProgsOf, cpuSecondsPrecise, median, fmt, table, sleep, machine, parseWrk } from './lib.ts';
 import { startNginx } from '../test/e2e/http-fixtures/helpers.ts';
 import { startSink } from './http-fixtures/sink-process.ts';
 import { startOtelcolSink } from './http-fixtures/otelcol-sink.ts';
-import { buildBareHooks } from './bare-hooks.ts';
+import { BARE_LABEL, bareKindOf, buildBareHooks } from './bare-hooks.ts';
 
 const rounds = Number(process.argv[2] ?? 5);
 const seconds = Number(process.argv[3] ?? 5);
@@ -55,9 +55,8 @@ const VARIANTS: Variant[] = HOOKS.flatMap((hooks) => SELECTIONS.flatMap((http) =
   hooks, http, batch, flags, exporter,
   label: [hooks, http, BATCHES.length > 1 && `batch ${batch}`, flags && `agent ${flags}`, exporter !== 'otlp' && `spans via ${exporter}`].filter(Boolean).join(', '),
 }))))));
-if (process.env.KOTEL_BENCH_BARE === '1') {
-  VARIANTS.push({ hooks: 'auto', http: '', batch: '{}', flags: `KOTEL_BPF_DIR=${buildBareHooks()}`, exporter: 'otlp', label: 'auto, bare programs (floor)', bare: true });
-}
+const bare = bareKindOf(process.env.KOTEL_BENCH_BARE);
+if (bare) VARIANTS.push({ hooks: 'auto', http: '', batch: '{}', flags: `KOTEL_BPF_DIR=${buildBareHooks(bare)}`, exporter: 'otlp', label: `auto, ${BARE_LABEL[bare]}`, bare: true });
 // KOTEL_BENCH_QUEUE=items: the span exporter's sending queue (default: the shipped default).
 const QUEUE = process.env.KOTEL_BENCH_QUEUE;
 // Spans go to a collector on the same host, as deploy/ configures it: no compression (COMPRESSION=gzip to compare).

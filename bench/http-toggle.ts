@@ -14,7 +14,8 @@ import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { BARE_LABEL, bareKindOf, buildBareHooks } from './bare-hooks.ts';
 import { alternate, summary, toggleTargetOf } from './toggle.ts';
-import { fmt, machine, backgroundLoad, table, median, sleep } from './lib.ts';
+import { fmt, machine, backgroundLoad, table, median, sleep, inProcessContext } from './lib.ts';
+import { MonotonicClock } from '../src/pipeline/clock.ts';
 import { startNginx } from '../test/e2e/http-fixtures/helpers.ts';
 
 const windows = Number(process.argv[2] ?? 31);
@@ -23,18 +24,13 @@ const bare = bareKindOf(process.env.KOTEL_BENCH_BARE);
 const settings = JSON.parse(process.env.KOTEL_BENCH_HTTP ?? '{}') as Record<string, unknown>;
 if (bare) process.env.KOTEL_BPF_DIR = buildBareHooks(bare);   // read when the loader is first imported
 const { httpReceiver } = await import('../src/receivers/http/http.ts');
-const { MonotonicClock } = await import('../src/pipeline/clock.ts');
-const { ProcessCache } = await import('../src/pipeline/processes.ts');
 
 console.log(`# http overhead, programs switched on and off within one wrk run${bare ? ` — ${BARE_LABEL[bare]}` : ''}\n\n${machine()}\n${await backgroundLoad()}`);
 console.log(`${windows} windows of ${windowMs} ms; nginx 1 KB file, wrk -t1 -c16; receiver settings ${JSON.stringify(settings)}`);
 const nginx = await startNginx();
 const url = `http://127.0.0.1:${nginx.port}/1k.txt`;
 const clock = new MonotonicClock();
-const receiver = httpReceiver.create({
-  id: 'http', settings: settings as never, processes: new ProcessCache(), clock,
-  selfTelemetry: { addSource() {} } as never, diag: { info() {}, warn() {} } as never, metricsIntervalMs: 1000,
-});
+const receiver = httpReceiver.create(inProcessContext('http', { settings, clock }));
 await receiver.start();
 const targets = process.env.KOTEL_BENCH_NULL === '1' ? [] : [toggleTargetOf(receiver)];
 

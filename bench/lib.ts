@@ -8,11 +8,23 @@ import { join } from 'node:path';
 import { once } from 'node:events';
 import { startAgent, otlpConfig, type AgentProcess } from '../test/e2e/helpers/agent.ts';
 import { OtlpReceiver, latestSum, type LogRecord } from '../test/support/otlp-receiver.ts';
+import { MonotonicClock } from '../src/pipeline/clock.ts';
+import { ProcessCache } from '../src/pipeline/processes.ts';
+import type { ReceiverContext } from '../src/receivers/receiver.ts';
 
 export { startAgent, otlpConfig, OtlpReceiver, latestSum };
 export type { AgentProcess, LogRecord };
 
 export const NOBODY = 65534;
+
+/** What the agent gives a receiver, for receivers run inside a benchmark: no self-telemetry, no diagnostics. */
+export function inProcessContext(id: string, opts: { settings?: object; clock?: MonotonicClock; bpfRunTimeStats?: boolean } = {}): ReceiverContext<never> {
+  return {
+    id, settings: (opts.settings ?? {}) as never, processes: new ProcessCache(), clock: opts.clock ?? new MonotonicClock(),
+    selfTelemetry: { addSource() {} } as never, diag: { info() {}, warn() {} } as never, metricsIntervalMs: 1000,
+    bpfRunTimeStats: opts.bpfRunTimeStats,
+  };
+}
 const SOURCE = new URL('./fixtures/storm.c', import.meta.url).pathname;
 
 let dir: string | undefined;
